@@ -1,0 +1,34 @@
+"""hee-brian: the Hierarchical Exponential-family Energy-based model in Brian2.
+
+Stochastic neurons sample the posterior of a hierarchical generative model
+by Langevin dynamics; fast interneurons sample each layer's partition
+function so learning is local with no negative phase; adaptation acts as
+momentum (Dong & Wu, NeurIPS 2023).
+
+>>> from brian2 import ms
+>>> import hee_brian as hb
+>>> model = hb.HEEModel([hb.Layer(16, "gaussian", sigma=0.5),
+...                      hb.Layer(8, "sparse", lam=1.0, delta=0.2, s=3.0)],
+...                     tau_x=10*ms, device="runtime", seed=1)
+"""
+from .errors import HEEParameterError, SimulationDiverged
+from .families import ExponentialFamily, gaussian, make_family, register_family, sparse
+from .model import Adaptation, HEEModel, Layer
+from .recording import Recording, SpikeTrains
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "HEEModel",
+    "Layer",
+    "Adaptation",
+    "Recording",
+    "SpikeTrains",
+    "gaussian",
+    "sparse",
+    "make_family",
+    "register_family",
+    "ExponentialFamily",
+    "HEEParameterError",
+    "SimulationDiverged",
+]

@@ -1,0 +1,214 @@
+"""Brian2 equation strings of the HEE model (DESIGN.md sections 2-5).
+
+Every population of the model is written here, once, as a Brian2 equation
+string built from its layer's exponential family:
+
+* latent neurons (layer l >= 1): Langevin dynamics on the log joint, with an
+  adaptation current ``a`` and a Poisson spiking readout;
+* the observation layer (l = 0): clamped to the stimulus during inference and
+  learning, free (its own conditional) during joint generation;
+* interneurons (the normalizer population, one group per layer, K per
+  neuron): fast Langevin on the layer's conditional alone, so that their
+  average ``epsbar`` fluctuates around A'(eta);
+* one ``Synapses`` object per layer pair holding W, with the top-down and
+  bottom-up summed variables and the local plasticity.
+
+Model parameters (time constants, family parameters, m, temperature, rates)
+are shared constant group variables rather than numbers baked into the code,
+so a compiled standalone project can be re-run with new values through
+``run_args`` without recompiling.
+"""
+from __future__ import annotations
+
+from .families import ExponentialFamily
+from .nonlinearities import Phi, get_readout
+
+__all__ = [
+    "family_parameters",
+    "latent_neuron_equations",
+    "observation_equations",
+    "interneuron_equations",
+    "projection_equations",
+    "averaging_equations",
+]
+
+_UNIT_OF = {"second": "second", "Hz": "Hz", "1": "1"}
+
+
+def family_parameters(family: ExponentialFamily) -> str:
+    """Declarations of a family's parameters as shared constant variables."""
+    return "\n".join(f"{p} : 1 (shared, constant)" for p in family.params())
+
+
+def _input_lines(top: bool) -> str:
+    """eta = W phi(x_above) + b; the top layer has only its bias (eta_L = b_L)."""
+    if top:
+        return "eta = b : 1"
+    return "eta = td + b : 1\ntd : 1  # W phi(x_above), summed by the projection above"
+
+
+def _bias_line(learn_bias: bool) -> str:
+    """The bias, learned locally as db/dt = eta_b (x - epsbar) when learning."""
+    if learn_bias:
+        return "db/dt = eta_b*(x - epsbar) : 1\neta_b : Hz (shared, constant)"
+    return "b : 1 (constant)"
+
+
+def latent_neuron_equations(
+    family: ExponentialFamily,
+    phi: Phi,
+    *,
+    top: bool,
+    likelihood: bool = True,
+    adaptation: str | None = None,
+    learn_bias: bool = False,
+    readout: str = "softplus",
+    gated: bool = False,
+) -> str:
+    """Equations of a latent layer's neurons (x, adaptation a, readout rate).
+
+    Parameters
+    ----------
+    family : ExponentialFamily
+        The layer's conditional family; supplies g'(x).
+    phi : Phi
+        Output nonlinearity sent down to the layer below.
+    top : bool
+        Whether this is the top layer (its eta is its bias alone).
+    likelihood : bool
+        Include the likelihood current from the layer below (off in marginal
+        generation, where each layer samples its conditional only).
+    adaptation : {None, "momentum", "activity"}
+        ``momentum``: tau_a da/dt = -a - m I + sqrt(2 m tau_x) xi_a, which
+        leaves the target marginal of x exactly invariant (DESIGN.md section 4);
+        ``activity``: tau_a da/dt = -a + m g'(x), no noise, no I (biased).
+    learn_bias : bool
+        Add the local bias plasticity.
+    readout : str
+        Named rate nonlinearity of the Poisson spiking readout.
+    gated : bool
+        Multiply the dynamics by ``gate`` (marginal generation holds layers
+        fixed while the layers below settle).
+    """
+    gp = family.gprime_expr("x")
+    lik = "dphi*lik" if likelihood else "0"
+    g = "gate*" if gated else ""
+    lines = [
+        f"dx/dt = {g}(I - a)/tau_x + {g}sqrt(2*temperature*noise_budget/tau_x)*xi_x : 1",
+        f"I = {lik} + eta - ({gp}) : 1  # likelihood from below + prior from above",
+    ]
+    if adaptation == "momentum":
+        lines.append(
+            "da/dt = (-a - m*I)/tau_a + sqrt(2*temperature*m*tau_x)/tau_a*xi_a : 1"
+        )
+    elif adaptation == "activity":
+        lines.append(f"da/dt = (-a + m*({gp}))/tau_a : 1  # activity-driven, no noise")
+    else:
+        lines.append("a : 1 (constant)  # no adaptation")
+    if adaptation is not None:
+        lines += ["m : 1 (shared, constant)", "tau_a : second (shared, constant)"]
+    if likelihood:
+        lines.append("lik : 1  # W^T (x_below - epsbar_below), summed by the projection below")
+    lines += [
+        _input_lines(top),
+        _bias_line(learn_bias),
+        "epsbar : 1  # mean of this layer's interneurons, ~ A'(eta)",
+        f"phix = {phi.expr} : 1",
+        f"dphi = {phi.dexpr} : 1",
+        f"rate = {get_readout(readout)[0]} : Hz  # Poisson readout",
+        "rate_scale : Hz (shared, constant)",
+        "tau_x : second (shared, constant)",
+        "temperature : 1 (shared, constant)",
+        "noise_budget : 1 (constant)  # own-noise share left by the interneurons",
+        family_parameters(family),
+    ]
+    if gated:
+        lines.append("gate = int(phase(t) == stage) : 1\nstage : 1 (shared, constant)")
+    return "\n".join(lines)
+
+
+def observation_equations(
+    family: ExponentialFamily,
+    *,
+    clamped: bool,
+    top: bool = False,
+    learn_bias: bool = False,
+    gated: bool = False,
+) -> str:
+    """Equations of the observation layer (layer 0).
+
+    Clamped, ``x`` is the stimulus presented through the ``stimulus``
+    ``TimedArray``; free (generation), ``x`` samples its own conditional
+    p(x_0 | eta_0) by Langevin dynamics with time constant tau_x.
+    """
+    g = "gate*" if gated else ""
+    if clamped:
+        lines = ["x = stimulus(t, i) : 1  # clamped to the presented patch"]
+    else:
+        gp = family.gprime_expr("x")
+        lines = [
+            f"dx/dt = {g}(eta - ({gp}))/tau_x + {g}sqrt(2*temperature/tau_x)*xi_x : 1",
+            "temperature : 1 (shared, constant)",
+        ]
+    lines += [
+        _input_lines(top),
+        _bias_line(learn_bias),
+        "epsbar : 1  # mean of this layer's interneurons, ~ A'(eta)",
+        "tau_x : second (shared, constant)",
+        family_parameters(family),
+    ]
+    if gated:
+        lines.append("gate = int(phase(t) == stage) : 1\nstage : 1 (shared, constant)")
+    return "\n".join(lines)
+
+
+def interneuron_equations(family: ExponentialFamily, *, top: bool) -> str:
+    """Equations of a layer's interneurons (the normalizer population).
+
+    tau_eps deps/dt = eta - g'(eps) + sqrt(2 tau_eps) xi: Langevin on the
+    layer's conditional alone, so eps fluctuates around A'(eta).  eta is read
+    from the paired neuron through linked variables (K interneurons per
+    neuron share it).  They always run at temperature 1: they estimate the
+    partition function's gradient, which tempering does not change.
+    """
+    gp = family.gprime_expr("eps")
+    lines = [
+        f"deps/dt = (eta - ({gp}))/tau_eps + sqrt(2/tau_eps)*xi : 1",
+        "eta = b + td : 1" if not top else "eta = b : 1",
+        "b : 1 (linked)",
+    ]
+    if not top:
+        lines.append("td : 1 (linked)")
+    lines += ["tau_eps : second (shared, constant)", family_parameters(family)]
+    return "\n".join(lines)
+
+
+def averaging_equations() -> str:
+    """Interneurons -> neurons: epsbar is the mean of the K paired interneurons."""
+    return "n_interneurons : 1 (shared, constant)\nepsbar_post = eps_pre/n_interneurons : 1 (summed)"
+
+
+def projection_equations(*, likelihood: bool = True, plastic: bool = False) -> str:
+    """Equations of the Synapses object between layer l-1 (pre) and l (post).
+
+    One object holds W and serves both directions, so top-down and bottom-up
+    weights are the same numbers by construction:
+
+    * ``td_pre``: eta_{l-1} = W phi(x_l) + b, summed into the lower layer;
+    * ``lik_post``: W^T (x_{l-1} - epsbar_{l-1}), summed into the upper layer,
+      the interneurons standing in for the intractable A'(eta);
+    * plasticity dW/dt = eta_w (x_{l-1} - epsbar_{l-1}) phi(x_l), local in
+      space and time (DESIGN.md section 3), integrated on the Synapses'
+      own (plasticity) clock; the summed variables update on the neurons'.
+    """
+    lines = ["td_pre = w*phix_post : 1 (summed)"]
+    if likelihood:
+        lines.append("lik_post = w*(x_pre - epsbar_pre) : 1 (summed)")
+    if plastic:
+        lines += [
+            "dw/dt = eta_w*(x_pre - epsbar_pre)*phix_post : 1 (clock-driven)",
+            "eta_w : Hz (shared, constant)",
+        ]
+    else:
+        lines.append("w : 1 (constant)")
+    return "\n".join(lines)

@@ -1,0 +1,264 @@
+"""Exponential families of the HEE model's one-dimensional conditionals.
+
+Every neuron's conditional given the layer above is
+
+    p(x | eta) = exp(eta * x - g(x) - A(eta)),     A'(eta) = E[x | eta]
+
+(DESIGN.md section 1).  A family supplies the base-measure potential ``g``
+as a Brian2 expression for ``g'(x)`` (what the Langevin drift needs), its
+parameters (which become shared, constant group variables so a compiled
+standalone project can be re-run with new values), the stiffness
+``max g''`` that bounds the Euler-Maruyama step, and ``A'(eta)`` (closed form
+or quadrature) so the tests can compare the sampler against exact answers.
+
+Add a family by subclassing :class:`ExponentialFamily` and decorating it with
+:func:`register_family`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import integrate
+
+from .errors import HEEParameterError
+
+__all__ = [
+    "ExponentialFamily",
+    "Gaussian",
+    "Sparse",
+    "gaussian",
+    "sparse",
+    "make_family",
+    "register_family",
+    "FAMILIES",
+]
+
+#: Registry of family classes by name, filled by :func:`register_family`.
+FAMILIES: dict[str, type["ExponentialFamily"]] = {}
+
+
+def register_family(cls):
+    """Class decorator adding an :class:`ExponentialFamily` to :data:`FAMILIES`."""
+    FAMILIES[cls.name] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class ExponentialFamily:
+    """Base class: one-dimensional exponential family with T(x) = x.
+
+    Subclasses set ``name``, ``param_ranges`` ({parameter: (low, high)},
+    open interval) and implement :meth:`gprime_expr`, :meth:`g`,
+    :meth:`gprime` and :meth:`stiffness`.
+    """
+
+    name = "base"
+    param_ranges: dict = field(default_factory=dict, init=False, repr=False)
+
+    # -- what Brian2 needs -------------------------------------------------
+    def gprime_expr(self, var: str, prefix: str = "") -> str:
+        """Brian2 expression for g'(var).
+
+        Parameters
+        ----------
+        var : str
+            Name of the state variable (``x`` or ``eps``).
+        prefix : str
+            Prefix of the parameter names as group variables, e.g. ``"g_"``
+            turns ``sigma`` into ``g_sigma`` (avoids clashes between the
+            parameters of two families in one group).
+        """
+        raise NotImplementedError
+
+    def params(self) -> dict[str, float]:
+        """The family's parameters as plain floats, by name."""
+        return {k: float(getattr(self, k)) for k in self.param_ranges}
+
+    # -- what the checks and the NumPy reference need ---------------------
+    def g(self, x):
+        """Base-measure potential g(x) (NumPy)."""
+        raise NotImplementedError
+
+    def gprime(self, x):
+        """Derivative g'(x) (NumPy)."""
+        raise NotImplementedError
+
+    def stiffness(self) -> float:
+        """Upper bound of g''(x) over x: the relaxation rate in units of 1/tau."""
+        raise NotImplementedError
+
+    def validate(self):
+        """Check every parameter lies in its valid range; raise otherwise."""
+        for pname, (lo, hi) in self.param_ranges.items():
+            value = getattr(self, pname)
+            if not isinstance(value, (int, float, np.floating, np.integer)) or not (
+                math.isfinite(value) and lo < value < hi
+            ):
+                raise HEEParameterError(
+                    f"{self.name} family: parameter {pname}={value!r} is outside its "
+                    f"valid range ({lo}, {hi}); choose a finite value in that range."
+                )
+
+    # -- exact moments for tests ------------------------------------------
+    def log_density(self, x, eta):
+        """Unnormalised log p(x | eta) = eta x - g(x)."""
+        return eta * np.asarray(x) - self.g(np.asarray(x))
+
+    def mean(self, eta: float) -> float:
+        """A'(eta) = E[x | eta], by quadrature unless a subclass overrides it."""
+        lo, hi = self.support_for_quadrature(eta)
+        logp = lambda x: self.log_density(x, eta)  # noqa: E731
+        xs = np.linspace(lo, hi, 4001)
+        shift = np.max(logp(xs))
+        z = integrate.quad(lambda x: np.exp(logp(x) - shift), lo, hi, limit=200)[0]
+        m = integrate.quad(lambda x: x * np.exp(logp(x) - shift), lo, hi, limit=200)[0]
+        return m / z
+
+    def support_for_quadrature(self, eta: float) -> tuple[float, float]:
+        """Finite interval holding all but a negligible part of p(x | eta)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Short human-readable name with parameters, e.g. ``gaussian(sigma=0.5)``."""
+        inner = ", ".join(f"{k}={v:g}" for k, v in self.params().items())
+        return f"{self.name}({inner})"
+
+
+@register_family
+@dataclass(frozen=True)
+class Gaussian(ExponentialFamily):
+    """Gaussian conditional: g(x) = x^2 / (2 sigma^2), so A'(eta) = sigma^2 eta."""
+
+    sigma: float = 1.0
+    name = "gaussian"
+
+    def __post_init__(self):
+        object.__setattr__(self, "param_ranges", {"sigma": (0.0, math.inf)})
+
+    def gprime_expr(self, var, prefix=""):
+        return f"{var}/{prefix}sigma**2"
+
+    def g(self, x):
+        return np.asarray(x) ** 2 / (2 * self.sigma**2)
+
+    def gprime(self, x):
+        return np.asarray(x) / self.sigma**2
+
+    def stiffness(self):
+        return 1.0 / self.sigma**2
+
+    def mean(self, eta):
+        return self.sigma**2 * eta
+
+    def variance(self, eta=0.0):
+        """Conditional variance sigma^2 (independent of eta)."""
+        return self.sigma**2
+
+    def support_for_quadrature(self, eta):
+        m = self.sigma**2 * eta
+        return m - 12 * self.sigma, m + 12 * self.sigma
+
+
+@register_family
+@dataclass(frozen=True)
+class Sparse(ExponentialFamily):
+    """Smooth Laplace with weak Gaussian confinement (the V1 prior).
+
+    g(x) = lam (sqrt(x^2 + delta^2) - delta) + x^2 / (2 s^2).
+    ``delta`` smooths the cusp of the Laplace at 0: the stiffness
+    lam/delta + 1/s^2 grows as delta shrinks, so a smaller delta needs a
+    smaller dt.  ``s`` keeps the density normalisable for any eta.
+    """
+
+    lam: float = 1.0
+    delta: float = 0.1
+    s: float = 10.0
+    name = "sparse"
+
+    def __post_init__(self):
+        object.__setattr__(
+            self,
+            "param_ranges",
+            {"lam": (0.0, math.inf), "delta": (0.0, math.inf), "s": (0.0, math.inf)},
+        )
+
+    def gprime_expr(self, var, prefix=""):
+        p = prefix
+        return (
+            f"{p}lam*{var}/sqrt({var}**2 + {p}delta**2) + {var}/{p}s**2"
+        )
+
+    def g(self, x):
+        x = np.asarray(x)
+        return self.lam * (np.sqrt(x**2 + self.delta**2) - self.delta) + x**2 / (
+            2 * self.s**2
+        )
+
+    def gprime(self, x):
+        x = np.asarray(x)
+        return self.lam * x / np.sqrt(x**2 + self.delta**2) + x / self.s**2
+
+    def stiffness(self):
+        # g''(x) = lam delta^2 / (x^2 + delta^2)^1.5 + 1/s^2, largest at x = 0
+        return self.lam / self.delta + 1.0 / self.s**2
+
+    def support_for_quadrature(self, eta):
+        # The tails decay at least like the Gaussian confinement (scale s) and,
+        # for |eta| < lam, like a Laplace of rate lam - |eta|; the mode sits
+        # where g'(x) = eta, at most |eta| s^2 away.
+        centre = float(np.clip(eta * self.s**2, -1e3, 1e3))
+        rate = max(self.lam - abs(eta), 0.0)
+        width = min(12 * self.s, 60.0 / rate if rate > 0 else 12 * self.s)
+        width = max(width, 12 * self.delta, 1.0)
+        if abs(eta) < self.lam:
+            return -width, width
+        return centre - 12 * self.s, centre + 12 * self.s
+
+
+def gaussian(sigma: float = 1.0) -> Gaussian:
+    """Gaussian family with standard deviation ``sigma`` (see :class:`Gaussian`)."""
+    fam = Gaussian(sigma=sigma)
+    fam.validate()
+    return fam
+
+
+def sparse(lam: float = 1.0, delta: float = 0.1, s: float = 10.0) -> Sparse:
+    """Smooth-Laplace sparse family (see :class:`Sparse`)."""
+    fam = Sparse(lam=lam, delta=delta, s=s)
+    fam.validate()
+    return fam
+
+
+def make_family(family, **params) -> ExponentialFamily:
+    """Turn a family name plus parameters (or a family instance) into a family.
+
+    Raises
+    ------
+    HEEParameterError
+        For an unknown name or invalid parameters.
+    """
+    if isinstance(family, ExponentialFamily):
+        if params:
+            raise HEEParameterError(
+                f"family parameters {sorted(params)} were given next to a family "
+                f"instance {family.describe()}; give either a name with parameters "
+                "or an instance."
+            )
+        family.validate()
+        return family
+    if not isinstance(family, str) or family not in FAMILIES:
+        raise HEEParameterError(
+            f"unknown family {family!r}; choose one of {sorted(FAMILIES)} or "
+            "register a new one with hee_brian.families.register_family."
+        )
+    cls = FAMILIES[family]
+    try:
+        fam = cls(**params)
+    except TypeError as exc:
+        raise HEEParameterError(
+            f"family {family!r} got unexpected parameters {sorted(params)}: {exc}"
+        ) from None
+    fam.validate()
+    return fam

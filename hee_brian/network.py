@@ -1,0 +1,331 @@
+"""Assemble an HEE model into Brian2 objects (DESIGN.md section 6).
+
+:func:`build_network` turns a model and a :class:`RunSpec` (what kind of run:
+clamped inference or learning, joint or marginal generation, for how long,
+what to record) into named Brian2 objects collected in a :class:`BuiltNetwork`.
+Object names are fixed, so building the same spec twice generates identical
+code: a standalone project compiled once is found again and not recompiled.
+
+:func:`run_values` gives the values every run sets (weights, biases, states,
+parameters, stimulus), which the device layer either assigns directly
+(runtime) or passes as ``run_args`` to an already compiled binary
+(standalone).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import (
+    Clock,
+    Hz,
+    Network,
+    NeuronGroup,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    TimedArray,
+    linked_var,
+    second,
+)
+
+from .equations import (
+    averaging_equations,
+    interneuron_equations,
+    latent_neuron_equations,
+    observation_equations,
+    projection_equations,
+)
+
+__all__ = ["RunSpec", "BuiltNetwork", "build_network", "run_values"]
+
+MODES = ("clamped", "joint", "marginal")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Structure of one simulation run: everything that shapes the code.
+
+    Two runs with equal specs (and equal model structure) share one compiled
+    standalone project; only values differ between them.
+    """
+
+    mode: str  # "clamped" (inference/learning), "joint" or "marginal"
+    n_steps: int
+    learn: bool = False
+    n_stimuli: int = 1  # rows of the stimulus TimedArray (clamped mode)
+    presentation_steps: int = 1  # steps each stimulus row is shown
+    record_steps: int | None = None  # StateMonitor interval in steps (None: none)
+    record_layers: tuple = ()  # which layers the StateMonitors cover
+    record_vars: tuple = ("x", "epsbar")
+    spikes: bool = False
+    plasticity_steps: int = 1  # plasticity clock = plasticity_steps * dt
+    stage_steps: int = 1  # marginal generation: steps per layer stage
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+
+
+@dataclass
+class BuiltNetwork:
+    """Handles to the Brian2 objects of one built HEE network."""
+
+    net: Network
+    clock: Clock
+    neurons: list
+    interneurons: list  # one per layer, or None where the mode needs none
+    averagers: list
+    projections: list  # projections[l-1] between layer l-1 and l
+    state_monitors: dict = field(default_factory=dict)  # layer -> StateMonitor
+    spike_monitors: dict = field(default_factory=dict)  # layer -> SpikeMonitor
+    stimulus: TimedArray | None = None
+    phase: TimedArray | None = None
+    seed_holder: NeuronGroup | None = None
+    namespace: dict = field(default_factory=dict)
+
+
+def _name(prefix, layer):
+    return f"{prefix}_{layer}"
+
+
+def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
+    """Create the Brian2 objects for ``model`` and ``spec`` on the active device.
+
+    Parameters
+    ----------
+    model : hee_brian.HEEModel
+    spec : RunSpec
+    stimuli : ndarray, optional
+        Initial stimulus values (runtime); standalone runs pass them later
+        as ``run_args`` and build with zeros.
+
+    Returns
+    -------
+    BuiltNetwork
+    """
+    layers = model.layers
+    L = len(layers) - 1
+    dt = model.dt
+    clock = Clock(dt=dt, name="hee_clock")
+    plasticity_clock = Clock(dt=dt * spec.plasticity_steps, name="hee_plasticity_clock")
+    phi = model.phi_fn
+    namespace = {}
+    objects = []
+
+    stimulus = None
+    if spec.mode == "clamped":
+        stimulus = TimedArray(
+            np.zeros((spec.n_stimuli, layers[0].n)) if stimuli is None
+            else np.asarray(stimuli, dtype=float),
+            dt=dt * spec.presentation_steps,
+            name="stimulus",
+        )
+        namespace["stimulus"] = stimulus
+    phase = None
+    gated = spec.mode == "marginal"
+    if gated:
+        # stage k (k = 0..L) lets layer L - k sample its conditional while the
+        # layers above hold still; cycles of L + 1 stages produce one sample.
+        n_stages = spec.n_steps // spec.stage_steps + 1
+        phase = TimedArray(
+            (np.arange(n_stages) % (L + 1)).astype(float),
+            dt=dt * spec.stage_steps,
+            name="phase",
+        )
+        namespace["phase"] = phase
+
+    neurons, interneurons, averagers = [], [], []
+    for l, layer in enumerate(layers):
+        top = l == L
+        if l == 0:
+            eqs = observation_equations(
+                layer.family,
+                clamped=spec.mode == "clamped",
+                top=False,
+                learn_bias=spec.learn,
+                gated=gated,
+            )
+            threshold = None
+        else:
+            eqs = latent_neuron_equations(
+                layer.family,
+                phi,
+                top=top,
+                likelihood=spec.mode != "marginal",
+                adaptation=None if gated or model.adaptation is None
+                else model.adaptation.variant,
+                learn_bias=spec.learn,
+                readout=model.readout,
+                gated=gated,
+            )
+            threshold = "rand() < rate*dt" if spec.spikes else None
+        group = NeuronGroup(
+            layer.n,
+            eqs,
+            threshold=threshold,
+            method="euler",
+            clock=clock,
+            name=_name("neurons", l),
+            namespace=namespace,
+        )
+        neurons.append(group)
+        objects.append(group)
+
+        # Marginal generation samples each conditional directly: no
+        # likelihood, so no interneurons are needed.
+        if gated:
+            interneurons.append(None)
+            averagers.append(None)
+            continue
+        K = model.n_interneurons
+        inter = NeuronGroup(
+            layer.n * K,
+            interneuron_equations(layer.family, top=top),
+            method="euler",
+            clock=clock,
+            name=_name("interneurons", l),
+        )
+        # interneuron k*n + j is the k-th of the K paired with neuron j
+        pair = np.tile(np.arange(layer.n), K)
+        inter.b = linked_var(group, "b", index=pair)
+        if not top:
+            inter.td = linked_var(group, "td", index=pair)
+        avg = Synapses(
+            inter, group, averaging_equations(), clock=clock, name=_name("average", l)
+        )
+        avg.connect(i=np.arange(layer.n * K), j=pair)
+        interneurons.append(inter)
+        averagers.append(avg)
+        objects += [inter, avg]
+
+    projections = []
+    for l in range(1, L + 1):
+        n_pre, n_post = layers[l - 1].n, layers[l].n
+        syn = Synapses(
+            neurons[l - 1],
+            neurons[l],
+            projection_equations(likelihood=spec.mode != "marginal", plastic=spec.learn),
+            method="euler",
+            clock=plasticity_clock if spec.learn else clock,
+            name=_name("projection", l),
+        )
+        # synapse k joins i = k // n_post to j = k % n_post, so the weight
+        # vector reshapes to W[l-1] of shape (n_{l-1}, n_l)
+        syn.connect(
+            i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre)
+        )
+        projections.append(syn)
+        objects.append(syn)
+
+    state_monitors, spike_monitors = {}, {}
+    if spec.record_steps:
+        for l in spec.record_layers:
+            variables = [v for v in spec.record_vars if v in neurons[l].variables]
+            if l == 0:
+                variables = [v for v in variables if v != "a"]
+            if not variables:
+                continue
+            mon = StateMonitor(
+                neurons[l],
+                variables,
+                record=True,
+                dt=dt * spec.record_steps,
+                name=_name("state_monitor", l),
+            )
+            state_monitors[l] = mon
+            objects.append(mon)
+    if spec.spikes:
+        for l in range(1, L + 1):
+            mon = SpikeMonitor(neurons[l], name=_name("spike_monitor", l))
+            spike_monitors[l] = mon
+            objects.append(mon)
+
+    # holds the seed of the random generators so that it can be a run_arg
+    seed_holder = NeuronGroup(1, "seed : integer (shared, constant)", name="hee_seed")
+    objects.append(seed_holder)
+
+    net = Network(*objects, name="hee_network")
+    return BuiltNetwork(
+        net=net,
+        clock=clock,
+        neurons=neurons,
+        interneurons=interneurons,
+        averagers=averagers,
+        projections=projections,
+        state_monitors=state_monitors,
+        spike_monitors=spike_monitors,
+        stimulus=stimulus,
+        phase=phase,
+        seed_holder=seed_holder,
+        namespace=namespace,
+    )
+
+
+def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state=None,
+               eta_w=None, eta_b=None, temperature=1.0):
+    """Values one run sets, as a list of (owner, variable name, value).
+
+    Parameters
+    ----------
+    model : hee_brian.HEEModel
+    spec : RunSpec
+    built : BuiltNetwork
+    stimuli : ndarray, shape (n_stimuli, n_0), optional
+        Patches shown in sequence (clamped mode).
+    state : dict, optional
+        Initial states {("x", l): array, ("a", l): ..., ("eps", l): ...};
+        missing entries start at zero.
+    eta_w, eta_b : Quantity, optional
+        Learning rates (learning runs).
+    temperature : float
+        Noise temperature of the neurons (generation).
+    """
+    state = state or {}
+    values = []
+    if spec.mode == "marginal":
+        budget = [np.ones(layer.n) for layer in model.layers]
+    else:
+        budget = model.effective_noise_budget(temperature)
+    L = len(model.layers) - 1
+    for l, layer in enumerate(model.layers):
+        group = built.neurons[l]
+        fam = layer.family.params()
+        for p, v in fam.items():
+            values.append((group, p, v))
+        values.append((group, "tau_x", model.tau_x))
+        values.append((group, "b", model.biases[l]))
+        if "temperature" in group.variables:
+            values.append((group, "temperature", float(temperature)))
+        if l >= 1:
+            values.append((group, "rate_scale", model.rate_scale))
+            values.append((group, "noise_budget", budget[l]))
+            if model.adaptation is not None and "m" in group.variables:
+                values.append((group, "m", float(model.adaptation.m)))
+                values.append((group, "tau_a", model.adaptation.tau_a))
+            if "a" in group.variables and model.adaptation is not None and (
+                model.adaptation.variant in ("momentum", "activity")
+            ) and spec.mode != "marginal":
+                values.append((group, "a", state.get(("a", l), np.zeros(layer.n))))
+        if "gate" in group.variables:
+            values.append((group, "stage", float(L - l)))
+        if l >= 1 or spec.mode != "clamped":
+            values.append((group, "x", state.get(("x", l), np.zeros(layer.n))))
+        if spec.learn:
+            values.append((group, "eta_b", eta_b))
+        inter = built.interneurons[l]
+        if inter is not None:
+            for p, v in fam.items():
+                values.append((inter, p, v))
+            values.append((inter, "tau_eps", model.tau_eps))
+            values.append(
+                (inter, "eps", state.get(("eps", l), np.zeros(layer.n * model.n_interneurons)))
+            )
+            values.append((built.averagers[l], "n_interneurons", float(model.n_interneurons)))
+    for l, syn in enumerate(built.projections, start=1):
+        values.append((syn, "w", model.weights[l - 1].ravel()))
+        if spec.learn:
+            values.append((syn, "eta_w", eta_w))
+    if built.stimulus is not None:
+        values.append((built.stimulus, "values", np.asarray(stimuli, dtype=float)))
+    return values

@@ -1,0 +1,64 @@
+"""Shared pytest configuration.
+
+Fast unit tests run by default.  The scientific checks that simulate long
+enough to measure posterior statistics are marked ``slow`` and run with
+``--slow`` (CI runs them).  GPU tests are marked ``gpu`` and skip cleanly
+unless an NVIDIA GPU is visible.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The NumPy reference of the HEE equations lives with the benchmarks; the
+# tests use the same file so there is one reference, not two.
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="also run the slow scientific checks (marked 'slow')",
+    )
+
+
+def _gpu_available():
+    if shutil.which("nvidia-smi") is None:
+        return False
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
+
+
+def pytest_collection_modifyitems(config, items):
+    run_slow = config.getoption("--slow")
+    has_gpu = _gpu_available()
+    skip_slow = pytest.mark.skip(reason="slow scientific check: run with --slow")
+    skip_gpu = pytest.mark.skip(reason="no NVIDIA GPU visible (nvidia-smi -L)")
+    for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(skip_slow)
+        if "gpu" in item.keywords and not has_gpu:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _standalone_cache(tmp_path_factory):
+    """Compile each standalone project once per test session.
+
+    Unless the user points HEE_BRIAN_CACHE somewhere, tests share one cache
+    directory so repeated networks reuse their compiled binaries.
+    """
+    if "HEE_BRIAN_CACHE" not in os.environ:
+        os.environ["HEE_BRIAN_CACHE"] = str(tmp_path_factory.mktemp("hee_cache"))
+    yield
