@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -108,15 +109,55 @@ class StandaloneBackend:
         self.threads = int(threads)
         self.times = BuildTimes()
 
-    def _key(self, model, spec):
+    def _key(self, model, spec, with_duration=True):
+        """Hash of what shapes the generated code.
+
+        The project directory is keyed without the run's duration: a new
+        duration changes little more than ``main.cpp``, and building it in
+        the same directory lets ``make`` recompile only what changed.
+        """
+        spec_desc = dict(spec.__dict__)
+        if not with_duration or self._duration_is_run_arg(spec):
+            spec_desc.pop("n_steps")
         desc = {
             "device": self.name,
             "threads": self.threads,
             "model": model.structure(),
-            "spec": spec.__dict__,
+            "spec": spec_desc,
         }
         text = json.dumps(desc, sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    def _duration_is_run_arg(self, spec):
+        """Whether the compiled binary takes its duration from the command line.
+
+        True on cpp_standalone except for marginal generation, whose phase
+        schedule is a TimedArray sized by the number of steps.
+        """
+        return self.name == "cpp_standalone" and spec.mode != "marginal"
+
+    @staticmethod
+    def _duration_from_run_args(device, built):
+        """Make the network's run read its duration from a run_arg.
+
+        Brian2 writes the duration into ``main.cpp`` as a literal; replacing
+        it by the shared variable ``hee_seed.duration`` (set from the command
+        line just before the run) lets one compiled project run for any
+        duration.
+        """
+        duration = "brian::" + device.get_array_name(built.seed_holder.variables["duration"])
+        pattern = re.compile(rf"^{re.escape(built.net.name)}\.run\(([^,]+),")
+        for k in range(len(device.main_queue) - 1, -1, -1):
+            func, args = device.main_queue[k]
+            if func != "run_network":
+                continue
+            net, lines = args
+            patched = [pattern.sub(f"{built.net.name}.run({duration}[0],", line) for line in lines]
+            if patched == lines:
+                break
+            device.main_queue[k] = (func, (net, patched))
+            return
+        raise RuntimeError("could not find the network run in the standalone main code")
 
     def _prepare_device(self):
         if self.name == "cuda_standalone":
@@ -128,7 +169,7 @@ class StandaloneBackend:
 
     def run(self, model, spec: RunSpec, seed: int, **value_kwds) -> BuiltNetwork:
         key = self._key(model, spec)
-        directory = cache_dir() / f"{self.name}_{key}"
+        directory = cache_dir() / f"{self.name}_{self._key(model, spec, with_duration=False)}"
         current = StandaloneBackend._current.get(self.name)
         times = BuildTimes(codegen=0.0, compile=0.0)
         if current is None or current["key"] != key:
@@ -156,6 +197,8 @@ class StandaloneBackend:
                 else:
                     device.insert_code("main", f"// hee seed via {seed_array}")
                 built.net.run(spec.n_steps * model.dt, namespace=built.namespace)
+                if self._duration_is_run_arg(spec):
+                    self._duration_from_run_args(device, built)
                 t1 = time.perf_counter()
                 device.build(
                     directory=str(directory), compile=True, run=False, with_output=False
@@ -174,6 +217,15 @@ class StandaloneBackend:
             else:
                 run_args[getattr(owner, name)] = value
         run_args[built.seed_holder.seed] = int(seed) % (2**31)
+        if self._duration_is_run_arg(spec):
+            run_args[built.seed_holder.duration] = spec.n_steps * model.dt
+        # The recorded length changes with the duration: let Brian2 infer the
+        # time dimension of the monitors' 2-D arrays from the files it reads.
+        for mon in built.state_monitors.values():
+            for var in mon.variables.values():
+                size = getattr(var, "size", None)
+                if isinstance(size, tuple) and len(size) == 2:
+                    var.size = (0, size[1])
         t3 = time.perf_counter()
         device.run(directory=str(directory), with_output=False, run_args=run_args)
         times["run"] = time.perf_counter() - t3

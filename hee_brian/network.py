@@ -29,6 +29,7 @@ from brian2 import (
     second,
 )
 
+from .dense import build_dense_projection
 from .equations import (
     averaging_equations,
     interneuron_equations,
@@ -200,8 +201,20 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         objects += [inter, avg]
 
     projections = []
+    projection = getattr(model, "projection_impl", "synapses")
     for l in range(1, L + 1):
         n_pre, n_post = layers[l - 1].n, layers[l].n
+        if projection == "dense":
+            # hee_brian.dense: the same three equation lines in one fused pass
+            syn = build_dense_projection(
+                neurons[l - 1], neurons[l], name=_name("projection", l), dt=float(dt),
+                clock=clock, likelihood=spec.mode != "marginal", plastic=spec.learn,
+                plasticity_steps=spec.plasticity_steps,
+                float32=getattr(model, "float32", False),
+            )
+            projections.append(syn)
+            objects.append(syn)
+            continue
         syn = Synapses(
             neurons[l - 1],
             neurons[l],
@@ -215,6 +228,11 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         syn.connect(
             i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre)
         )
+        if spec.learn:
+            # Explicit Euler like the NumPy reference: the weight change uses
+            # the state at the start of the step, so it runs after the summed
+            # inputs (order -1) and before the neurons move (order 0).
+            syn.state_updater.order = -0.5
         projections.append(syn)
         objects.append(syn)
 
@@ -241,8 +259,12 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             spike_monitors[l] = mon
             objects.append(mon)
 
-    # holds the seed of the random generators so that it can be a run_arg
-    seed_holder = NeuronGroup(1, "seed : integer (shared, constant)", name="hee_seed")
+    # holds the seed of the random generators and the run's duration, so that
+    # both can be run_args of a compiled standalone project
+    seed_holder = NeuronGroup(
+        1, "seed : integer (shared, constant)\nduration : second (shared, constant)",
+        name="hee_seed",
+    )
     objects.append(seed_holder)
 
     net = Network(*objects, name="hee_network")

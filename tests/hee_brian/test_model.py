@@ -1,0 +1,219 @@
+"""HEEModel: validation before building, the public surface, recordings,
+divergence handling and resumable learning (fast; NumPy runtime target)."""
+import numpy as np
+import pytest
+from brian2 import Equations, Hz, ms, second
+
+import hee_brian as hb
+from hee_brian import equations as eqs
+from hee_brian.nonlinearities import get_phi
+
+
+def small_model(**kwds):
+    kwds.setdefault("device", "numpy")
+    kwds.setdefault("seed", 7)
+    return hb.HEEModel([hb.Layer(6, "gaussian", sigma=0.5),
+                        hb.Layer(4, "sparse", lam=1.0, delta=0.2, s=3.0),
+                        hb.Layer(2, "gaussian", sigma=1.0)], **kwds)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "kwds, match",
+    [
+        ({"tau_x": -10 * ms}, "tau_x must be a positive"),
+        ({"tau_x": 0 * ms}, "tau_x must be a positive"),
+        ({"tau_eps": 0 * ms}, "tau_eps must be a positive"),
+        ({"tau_x": 10}, "tau_x must be a Brian2 time quantity"),
+        ({"tau_x": 10 * Hz}, "tau_x must have units of time"),
+        ({"tau_eps": 20 * ms}, "tau_eps = .* is longer than tau_x"),
+        ({"n_interneurons": 0}, "n_interneurons must be an integer >= 1"),
+        ({"device": "gpu"}, "unknown device 'gpu'"),
+        ({"phi": "relu6"}, "unknown phi 'relu6'"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"dt": 0.2 * ms}, r"dt = 0.2 ms is too large for the interneurons of layer 1 .*"
+                           r"Choose dt <= 0.0489\*ms"),
+        ({"adaptation": "momentum"}, "adaptation must be None or hee_brian.Adaptation"),
+    ],
+)
+def test_bad_model_parameters_are_refused_by_name(kwds, match):
+    with pytest.raises(hb.HEEParameterError, match=match):
+        small_model(**kwds)
+
+
+def test_bad_adaptation_is_refused():
+    with pytest.raises(hb.HEEParameterError, match="variant 'hebbian' is unknown"):
+        hb.Adaptation(1.0, 10 * ms, variant="hebbian")
+    with pytest.raises(hb.HEEParameterError, match="m must be a finite number >= 0"):
+        hb.Adaptation(-1.0, 10 * ms)
+    with pytest.raises(hb.HEEParameterError, match="tau_a must be a positive"):
+        hb.Adaptation(1.0, -10 * ms)
+    # a strong, fast momentum coupling is a stiffness too
+    with pytest.raises(hb.HEEParameterError, match="momentum coupling"):
+        small_model(adaptation=hb.Adaptation(1000.0, 10 * ms))
+
+
+def test_layers_must_be_layers():
+    with pytest.raises(hb.HEEParameterError, match="at least two Layer"):
+        hb.HEEModel([hb.Layer(3)])
+    with pytest.raises(hb.HEEParameterError, match=r"layers\[1\] is 4"):
+        hb.HEEModel([hb.Layer(3), 4])
+    with pytest.raises(hb.HEEParameterError, match="positive integer"):
+        hb.Layer(0, "gaussian")
+
+
+def test_weight_and_bias_shapes_are_checked():
+    model = small_model()
+    with pytest.raises(hb.HEEParameterError, match="W has 1 matrices but the model has 2"):
+        model.set_weights(W=[np.zeros((6, 4))])
+    with pytest.raises(hb.HEEParameterError, match=r"W\[0\] has shape \(4, 6\) .* must be \(6, 4\)"):
+        model.set_weights(W=[np.zeros((4, 6)), np.zeros((4, 2))])
+    with pytest.raises(hb.HEEParameterError, match=r"W\[1\] contains NaN"):
+        model.set_weights(W=[np.zeros((6, 4)), np.full((4, 2), np.nan)])
+    with pytest.raises(hb.HEEParameterError, match=r"b\[2\] has 3 entries but layer 2 has 2"):
+        model.set_weights(b=[np.zeros(6), np.zeros(4), np.zeros(3)])
+    # weights too strong for dt: the likelihood curvature is a stiffness too
+    with pytest.raises(hb.HEEParameterError, match="with their likelihood"):
+        model.set_weights(W=[np.full((6, 4), 100.0), np.zeros((4, 2))])
+    # nothing was changed by the refused calls
+    assert all(np.all(w == 0) for w in model.weights)
+
+
+def test_stimulus_and_durations_are_checked_before_building(monkeypatch):
+    """Bad run input is refused before a single Brian2 object exists."""
+    import hee_brian.devices as devices
+
+    def no_build(*args, **kwds):
+        raise AssertionError("a network was built for a refused run")
+
+    monkeypatch.setattr(devices, "build_network", no_build)
+    model = small_model()
+    x0 = np.zeros(6)
+    bad = x0.copy()
+    bad[3] = np.nan
+    with pytest.raises(hb.HEEParameterError, match=r"x0 contains NaN or inf \(first at index \(0, 3\)\)"):
+        model.infer(bad, 10 * ms)
+    with pytest.raises(hb.HEEParameterError, match=r"shape \(n_0,\) or \(n_patches, n_0\) with n_0 = 6"):
+        model.infer(np.zeros(5), 10 * ms)
+    with pytest.raises(hb.HEEParameterError, match="duration = .* must be a positive multiple of dt"):
+        model.infer(x0, 0.01 * ms)
+    with pytest.raises(hb.HEEParameterError, match="presentation=..."):
+        model.infer(np.zeros((3, 6)), 10 * ms)
+    with pytest.raises(hb.HEEParameterError, match="data contains NaN"):
+        model.learn(np.full((2, 6), np.inf))
+    with pytest.raises(hb.HEEParameterError, match=r"eta_w must be a rate such as 1\*Hz"):
+        model.learn(np.zeros((2, 6)), eta_w=0.1)
+    with pytest.raises(hb.HEEParameterError, match="mode must be 'marginal' or 'joint'"):
+        model.generate(3, mode="ancestral")
+
+
+# ---------------------------------------------------------- public surface
+def test_printing_a_model_shows_its_equations():
+    text = str(small_model(adaptation=hb.Adaptation(2.0, 50 * ms)))
+    for piece in ("dx/dt = (I - a)/tau_x", "deps/dt = (eta - (", "da/dt = (-a - m*I)/tau_a",
+                  "td_pre = w*phix_post : 1 (summed)", "lik_post = w*(x_pre - epsbar_pre)",
+                  "dw/dt = eta_w*(x_pre - epsbar_pre)*phix_post", "lam*x/sqrt(x**2 + delta**2)",
+                  "x = stimulus(t, i)"):
+        assert piece in text, piece
+
+
+@pytest.mark.parametrize("variant", [None, "momentum", "activity"])
+@pytest.mark.parametrize("phi", ["linear", "tanh", "softplus"])
+def test_equations_are_valid_brian2(variant, phi):
+    fam = hb.sparse(lam=1.0, delta=0.2, s=3.0)
+    for top in (False, True):
+        Equations(eqs.latent_neuron_equations(fam, get_phi(phi), top=top,
+                                              adaptation=variant, learn_bias=True))
+        Equations(eqs.interneuron_equations(fam, top=top))
+    Equations(eqs.observation_equations(fam, clamped=False, learn_bias=True))
+    Equations(eqs.projection_equations(plastic=True))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = small_model(adaptation=hb.Adaptation(3.0, 40 * ms, variant="activity"),
+                        n_interneurons=2, phi="tanh")
+    rng = np.random.default_rng(0)
+    model.set_weights(W=[rng.normal(size=(6, 4)), rng.normal(size=(4, 2))],
+                      b=[rng.normal(size=6), rng.normal(size=4), rng.normal(size=2)])
+    model.save(tmp_path / "m.npz")
+    loaded = hb.HEEModel.load(tmp_path / "m.npz")
+    assert loaded.config() == model.config()
+    for a, b in zip(loaded.weights + loaded.biases, model.weights + model.biases):
+        np.testing.assert_array_equal(a, b)
+    assert hb.HEEModel.load(tmp_path / "m.npz", device="runtime").device == "runtime"
+
+
+def test_infer_returns_traces_of_every_layer_and_spikes():
+    model = small_model()
+    rng = np.random.default_rng(1)
+    model.set_weights(W=[rng.normal(size=(6, 4)), rng.normal(size=(4, 2))])
+    x0 = rng.normal(size=6)
+    rec = model.infer(x0, 20 * ms, record_every=1 * ms)
+    assert rec.t.shape == (20,)
+    np.testing.assert_allclose(rec.t, np.arange(20) * 1e-3)
+    assert [x.shape for x in rec.x] == [(20, 6), (20, 4), (20, 2)]
+    assert [e.shape for e in rec.eps] == [(20, 6), (20, 4), (20, 2)]
+    np.testing.assert_array_equal(rec.x[0], np.tile(x0, (20, 1)))  # clamped
+    assert rec.spikes[0] is None and rec.spikes[1].n == 4
+    assert np.all((rec.spikes[1].t >= 0) & (rec.spikes[1].t < 0.02))
+    assert np.all(np.isfinite(rec.x[1])) and np.any(rec.x[1] != 0)
+    # a chain continues from where the last one stopped
+    more = model.infer(x0, 2 * ms, record_every=1 * ms, initial_state=rec.final_state)
+    assert np.abs(more.x[1][0] - rec.final_state[("x", 1)]).max() == 0
+
+
+def test_diverging_run_stops_with_variable_time_and_advice(tmp_path):
+    model = small_model()
+    rng = np.random.default_rng(2)
+    model.set_weights(W=[rng.normal(size=(6, 4)), rng.normal(size=(4, 2))])
+    before = model.weights
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(hb.SimulationDiverged) as info:
+        model.learn(5 * rng.normal(size=(4, 6)), presentation=1 * ms, eta_w=1e7 * Hz,
+                    chunk=4, checkpoint=ckpt, progress=False)
+    message = str(info.value)
+    assert "diverged" in message and "smaller dt" in message and "t = " in message
+    assert info.value.variable and 0 < info.value.time <= 4e-3
+    assert not ckpt.exists()  # no results written
+    for a, b in zip(model.weights, before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_learning_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    """An interrupted run, resumed, ends exactly where an uninterrupted one does."""
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(12, 6))
+    W0 = [0.3 * rng.normal(size=(6, 4)), 0.3 * rng.normal(size=(4, 2))]
+    kwds = dict(presentation=1 * ms, eta_w=2 * Hz, eta_b=1 * Hz, chunk=3, progress=False)
+
+    whole = small_model()
+    whole.set_weights(W=W0)
+    whole.learn(data, **kwds)
+
+    ckpt = tmp_path / "ckpt.npz"
+    first = small_model()
+    first.set_weights(W=W0)
+    calls = []
+    original = hb.HEEModel._write_checkpoint
+
+    def interrupt_after_two(self, *args):
+        original(self, *args)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(hb.HEEModel, "_write_checkpoint", interrupt_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        first.learn(data, checkpoint=ckpt, **kwds)
+    monkeypatch.undo()
+
+    resumed = small_model()
+    resumed.set_weights(W=W0)
+    history = resumed.learn(data, checkpoint=ckpt, **kwds)
+    assert history["patches"] == [3, 6, 9, 12]
+    for a, b in zip(resumed.weights + resumed.biases, whole.weights + whole.biases):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert not np.allclose(whole.weights[0], W0[0])  # learning happened
+
+    with pytest.raises(hb.HEEParameterError, match="written for other data"):
+        small_model().learn(data[:9], checkpoint=ckpt, **kwds)
