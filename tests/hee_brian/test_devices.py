@@ -78,11 +78,14 @@ def test_same_seed_same_result_bit_for_bit():
 
 
 def test_compiled_project_is_reused():
-    """A second run of the same network re-runs the binary without recompiling."""
+    """Other stimuli, seeds, weights and durations re-run the binary without recompiling."""
     model, x0 = biased_model("cpp_standalone")
-    model.infer(x0, 100 * ms, seed=1)
+    model.infer(x0, 100 * ms, seed=1, record_every=3 * ms)  # a structure no other test builds
     first = dict(model.last_times)
-    model.infer(2 * x0, 100 * ms, seed=2)  # new stimulus: a run_arg, not new code
+    model.set_weights(W=[0.5 * model.weights[0]])
+    rec = model.infer(2 * x0, 250 * ms, seed=2, record_every=3 * ms)
     again = dict(model.last_times)
     print(f"first run {first}, second {again}")
+    assert first["compile"] > 0
     assert again["compile"] == 0.0 and again["codegen"] == 0.0
+    assert rec.t.shape == (84,) and rec.t[-1] == pytest.approx(0.249)  # the new duration

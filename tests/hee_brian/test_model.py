@@ -162,6 +162,7 @@ def test_infer_returns_traces_of_every_layer_and_spikes():
     assert np.abs(more.x[1][0] - rec.final_state[("x", 1)]).max() == 0
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point
 def test_diverging_run_stops_with_variable_time_and_advice(tmp_path):
     model = small_model()
     rng = np.random.default_rng(2)
