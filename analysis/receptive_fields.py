@@ -1,0 +1,316 @@
+"""Receptive fields of a trained HEE model and their 2-D Gabor fits.
+
+Two ways to get a receptive field (RF):
+
+* :func:`generative_fields` — the columns of the generative weights: the
+  image each latent adds to the layer below (mean-space dictionary
+  ``sigma_0^2 W``);
+* :func:`spike_triggered_average` — reverse correlation, as a physiologist
+  measures it: white-noise frames are presented to the running network and
+  each neuron's spikes are averaged over the frames that preceded them.
+  :func:`reverse_correlation` runs the network (``model.infer``) and calls it.
+
+:func:`fit_gabor` fits the 2-D Gabor of Jones & Palmer (1987) / Ringach
+(2002) to one RF and returns its R^2, position, orientation, spatial
+frequency, phase and the shape numbers ``nx = sigma_x f``, ``ny = sigma_y f``
+(sigma_x across the bars, sigma_y along them).
+
+Everything except :func:`reverse_correlation` is a pure function of arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from brian2 import second
+from scipy.optimize import least_squares
+
+__all__ = [
+    "GaborFit",
+    "gabor",
+    "fit_gabor",
+    "fit_gabors",
+    "generative_fields",
+    "spike_triggered_average",
+    "reverse_correlation",
+    "gabor_table",
+]
+
+
+@dataclass
+class GaborFit:
+    """Parameters of a 2-D Gabor fitted to a receptive field.
+
+    Attributes
+    ----------
+    r2 : float
+        Fraction of the RF's variance (about its mean) the fit explains.
+    x0, y0 : float
+        Centre in pixels (x: column, y: row, from the top-left pixel's centre).
+    theta : float
+        Orientation of the carrier's wave vector in radians, in [0, pi)
+        (the bars run perpendicular to it).
+    freq : float
+        Spatial frequency in cycles/pixel.
+    phase : float
+        Carrier phase in radians, in [0, 2 pi) (0: even / ON-centre,
+        pi/2: odd).
+    sigma_x, sigma_y : float
+        Envelope widths in pixels across (x) and along (y) the bars.
+    amplitude, offset : float
+    nx, ny : float
+        Ringach's shape numbers sigma_x * freq and sigma_y * freq.
+    """
+
+    r2: float
+    x0: float
+    y0: float
+    theta: float
+    freq: float
+    phase: float
+    sigma_x: float
+    sigma_y: float
+    amplitude: float
+    offset: float
+    nx: float
+    ny: float
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def gabor(shape, x0, y0, theta, freq, phase, sigma_x, sigma_y, amplitude=1.0, offset=0.0):
+    """A 2-D Gabor on a pixel grid of ``shape`` (rows, columns).
+
+    ``G = amplitude * exp(-u^2/(2 sigma_x^2) - v^2/(2 sigma_y^2))
+    * cos(2 pi freq u + phase) + offset`` with ``u = (x-x0) cos theta +
+    (y-y0) sin theta`` (across the bars) and ``v`` along them.
+    """
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(float)
+    return _gabor_xy(xx, yy, x0, y0, theta, freq, phase, sigma_x, sigma_y, amplitude, offset)
+
+
+def _gabor_xy(xx, yy, x0, y0, theta, freq, phase, sx, sy, amp, off):
+    dx, dy = xx - x0, yy - y0
+    c, s = np.cos(theta), np.sin(theta)
+    u = dx * c + dy * s
+    v = -dx * s + dy * c
+    return amp * np.exp(-0.5 * (u / sx) ** 2 - 0.5 * (v / sy) ** 2) * np.cos(
+        2 * np.pi * freq * u + phase) + off
+
+
+def _initial_guesses(rf):
+    """Starting points from the RF's energy centroid and its Fourier peak."""
+    h, w = rf.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    e = (rf - rf.mean()) ** 2
+    tot = e.sum() or 1.0
+    cx, cy = (e * xx).sum() / tot, (e * yy).sum() / tot
+    spread = np.sqrt(max((e * ((xx - cx) ** 2 + (yy - cy) ** 2)).sum() / tot, 0.25))
+    pad = 4 * max(h, w)
+    F = np.abs(np.fft.fft2(rf - rf.mean(), s=(pad, pad)))
+    fy = np.fft.fftfreq(pad)[:, None] * np.ones((1, pad))
+    fx = np.fft.fftfreq(pad)[None, :] * np.ones((pad, 1))
+    F[0, 0] = 0
+    peaks = np.argsort(F.ravel())[::-1][:6]
+    amp0 = np.abs(rf - rf.mean()).max()
+    guesses = []
+    seen = []
+    for k in peaks:
+        f = float(np.hypot(fx.ravel()[k], fy.ravel()[k]))
+        th = float(np.arctan2(fy.ravel()[k], fx.ravel()[k])) % np.pi
+        if any(abs(f - f2) < 0.02 and abs(np.angle(np.exp(2j * (th - t2)))) < 0.2
+               for f2, t2 in seen):
+            continue
+        seen.append((f, th))
+        # the amplitude is free in sign, so phases 0 and pi/2 cover the circle
+        for ph in (0.0, np.pi / 2):
+            guesses.append([cx, cy, th, max(f, 0.03), ph, spread, spread, amp0, 0.0])
+        if len(seen) == 2:
+            break
+    return guesses
+
+
+def fit_gabor(rf):
+    """Least-squares fit of a 2-D Gabor to one receptive field.
+
+    Several starts (the two strongest Fourier peaks x 2 phases, centred on
+    the RF's energy centroid) are refined with bounded trust-region least squares; the best
+    one is returned.
+
+    Parameters
+    ----------
+    rf : ndarray, shape (h, w)
+
+    Returns
+    -------
+    GaborFit
+    """
+    rf = np.asarray(rf, dtype=float)
+    if rf.ndim != 2:
+        raise ValueError(f"rf must be 2-D, got shape {rf.shape}")
+    h, w = rf.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    sst = float(((rf - rf.mean()) ** 2).sum())
+    if sst == 0 or not np.isfinite(sst):
+        return GaborFit(0.0, (w - 1) / 2, (h - 1) / 2, 0.0, 0.0, 0.0, np.nan, np.nan,
+                        0.0, float(rf.mean()), np.nan, np.nan)
+    scale = np.sqrt(sst / rf.size)
+    target = rf.ravel() / scale
+    size = max(h, w)
+    # bounds: centre may sit a little outside the patch; envelopes from
+    # 0.3 px to twice the patch; frequency up to Nyquist
+    lo = [-2, -2, -10, 0.0, -10, 0.3, 0.3, -np.inf, -np.inf]
+    hi = [w + 1, h + 1, 10, 0.5, 10, 2 * size, 2 * size, np.inf, np.inf]
+
+    def resid(p):
+        return _gabor_xy(xx, yy, *p).ravel() - target
+
+    best = None
+    for g in _initial_guesses(rf):
+        g = list(g)
+        g[7] /= scale
+        g = np.clip(g, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
+        try:
+            r = least_squares(resid, g, bounds=(lo, hi), method="trf", max_nfev=400)
+        except ValueError:
+            continue
+        if best is None or r.cost < best.cost:
+            best = r
+    x0, y0, th, f, ph, sx, sy, amp, off = best.x
+    r2 = 1.0 - 2 * best.cost * scale**2 / sst
+    # canonical form: positive amplitude, theta in [0, pi), phase in [0, 2 pi)
+    if amp < 0:
+        amp, ph = -amp, ph + np.pi
+    k = np.floor(th / np.pi)
+    th = th - k * np.pi
+    if int(k) % 2:
+        # rotating by pi flips u -> -u: cos(-2 pi f u + ph) = cos(2 pi f u - ph)
+        ph = -ph
+    ph = ph % (2 * np.pi)
+    return GaborFit(r2=float(r2), x0=float(x0), y0=float(y0), theta=float(th),
+                    freq=float(f), phase=float(ph), sigma_x=float(sx), sigma_y=float(sy),
+                    amplitude=float(amp * scale), offset=float(off * scale),
+                    nx=float(sx * f), ny=float(sy * f))
+
+
+def fit_gabors(rfs):
+    """:func:`fit_gabor` for each RF in an array of shape (n, h, w)."""
+    return [fit_gabor(rf) for rf in np.asarray(rfs)]
+
+
+def gabor_table(fits):
+    """Fits as a dict of arrays (one entry per :class:`GaborFit` field)."""
+    keys = list(GaborFit.__dataclass_fields__)
+    return {k: np.array([getattr(f, k) for f in fits], dtype=float) for k in keys}
+
+
+def generative_fields(W, patch_shape, sigma0=1.0):
+    """Receptive fields from the generative weights.
+
+    Parameters
+    ----------
+    W : ndarray, shape (n_pixels, n_latents)
+        First-layer weights in the natural-parameter convention.
+    patch_shape : tuple of int
+        (h, w) with h * w = n_pixels.
+    sigma0 : float
+        Observation-layer sigma; the mean-space dictionary is sigma0^2 W.
+
+    Returns
+    -------
+    ndarray, shape (n_latents, h, w)
+    """
+    W = np.asarray(W, dtype=float)
+    h, w = patch_shape
+    if W.shape[0] != h * w:
+        raise ValueError(f"W has {W.shape[0]} rows but patch_shape {patch_shape} has {h * w} pixels")
+    return (sigma0**2 * W).T.reshape(-1, h, w)
+
+
+def spike_triggered_average(frames, counts, lags=(0,)):
+    """Spike-triggered average of white-noise frames.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n_frames, n_pixels)
+        Stimulus frames in the order shown.
+    counts : ndarray, shape (n_frames, n_neurons)
+        Spikes of each neuron while each frame was shown.
+    lags : sequence of int
+        Frame lags summed over (0: spikes during the frame itself; 1: during
+        the next frame, for responses slower than one frame).
+
+    Returns
+    -------
+    ndarray, shape (n_neurons, n_pixels)
+        Sum over spikes of the preceding frame, divided by the spike count,
+        minus the mean frame (zero where a neuron never fired).
+    """
+    frames = np.asarray(frames, dtype=float)
+    counts = np.asarray(counts, dtype=float)
+    if frames.shape[0] != counts.shape[0]:
+        raise ValueError("frames and counts must have the same number of rows")
+    sta = np.zeros((counts.shape[1], frames.shape[1]))
+    n = np.zeros(counts.shape[1])
+    for lag in lags:
+        c = counts[lag:] if lag else counts
+        f = frames[: frames.shape[0] - lag]
+        sta += c.T @ f
+        n += c.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sta = sta / n[:, None] - frames.mean(axis=0)[None, :]
+    sta[n == 0] = 0.0
+    return sta
+
+
+def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0, 1), seed=0,
+                        patch_shape=None, chunk=2000):
+    """Measure RFs by white-noise reverse correlation on the running network.
+
+    Gaussian white-noise frames are clamped onto layer 0 one after another
+    (``model.infer`` with ``presentation=frame``), the Poisson readout of
+    layer 1 is recorded, and the spike-triggered average is taken.
+
+    Parameters
+    ----------
+    model : hee_brian.HEEModel
+    n_frames : int
+        Number of white-noise frames.
+    frame : Quantity, optional
+        Time each frame is shown (default tau_x).
+    contrast : float
+        Standard deviation of the white noise (pixels of the training data
+        have unit variance).
+    lags : sequence of int
+        Frame lags summed in the STA.
+    seed : int
+    patch_shape : tuple, optional
+        Reshape the STAs to (n, h, w); default square.
+    chunk : int
+        Frames per simulation run (the network state carries over).
+
+    Returns
+    -------
+    ndarray, shape (n_latents, h, w)
+    """
+    n0 = model.layers[0].n
+    if patch_shape is None:
+        side = int(round(np.sqrt(n0)))
+        patch_shape = (side, n0 // side)
+    frame = model.tau_x if frame is None else frame
+    rng = np.random.default_rng(seed)
+    frames = contrast * rng.standard_normal((n_frames, n0))
+    counts = []
+    state = None
+    for start in range(0, n_frames, chunk):
+        block = frames[start:start + chunk]
+        rec = model.infer(block, duration=frame * len(block), presentation=frame,
+                          spikes=True, layers=[], initial_state=state,
+                          seed=seed * 100003 + start)
+        state = rec.final_state
+        edges = np.arange(len(block) + 1) * float(frame / second)
+        counts.append(rec.spikes[1].counts(edges))
+    counts = np.concatenate(counts)
+    sta = spike_triggered_average(frames, counts, lags=lags)
+    return sta.reshape(-1, *patch_shape)

@@ -1,0 +1,156 @@
+"""Tests of analysis/generation.py: exact answers on synthetic data."""
+import numpy as np
+import pytest
+
+from analysis import generation as gen
+
+
+def test_frechet_distance_of_gaussians_with_known_answer():
+    # Commuting covariances: d^2 = |mu1-mu2|^2 + sum (sqrt(a_i) - sqrt(b_i))^2
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    a, b = np.array([1.0, 2.0, 0.5, 4.0, 0.1]), np.array([4.0, 1.0, 0.5, 1.0, 0.0])
+    mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
+    exact = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
+    d = gen.frechet_distance(mu1, Q @ np.diag(a) @ Q.T, mu2, Q @ np.diag(b) @ Q.T)
+    assert d == pytest.approx(exact, rel=1e-9)
+    # one dimension: (m1 - m2)^2 + (s1 - s2)^2
+    assert gen.frechet_distance([1.0], [[4.0]], [3.0], [[9.0]]) == pytest.approx(4 + 1)
+
+
+def test_frechet_distance_non_commuting_against_scipy_sqrtm():
+    from scipy.linalg import sqrtm
+
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    c1, c2 = A @ A.T, B @ B.T
+    exact = np.trace(c1 + c2 - 2 * np.real(sqrtm(sqrtm(c1) @ c2 @ sqrtm(c1))))
+    assert gen.frechet_distance(np.zeros(6), c1, np.zeros(6), c2) == pytest.approx(exact, rel=1e-8)
+
+
+def test_frechet_distance_zero_for_identical_sets():
+    x = np.random.default_rng(2).normal(size=(200, 8))
+    assert gen.frechet_distance(*gen.gaussian_stats(x), *gen.gaussian_stats(x)) == pytest.approx(
+        0, abs=1e-9)
+
+
+def test_frechet_distance_rejects_mismatched_shapes():
+    with pytest.raises(ValueError):
+        gen.frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Ten well-separated classes of 16-pixel 'images' in [0, 1]."""
+    rng = np.random.default_rng(3)
+    centres = rng.random((10, 16))
+    y = np.repeat(np.arange(10), 60)
+    x = np.clip(centres[y] + rng.normal(0, 0.03, (600, 16)), 0, 1)
+    return x, y, centres
+
+
+@pytest.fixture(scope="module")
+def clf(blobs):
+    x, y, _ = blobs
+    return gen.train_feature_classifier(x, y, hidden=(16,), seed=0)
+
+
+def test_coverage_confidence_on_synthetic_classes(blobs, clf):
+    x, y, centres = blobs
+    rng = np.random.default_rng(4)
+    all_classes = np.clip(centres[rng.integers(0, 10, 500)] + rng.normal(0, 0.03, (500, 16)), 0, 1)
+    s = gen.classifier_scores(clf, all_classes)
+    assert s["coverage"] == 1.0
+    assert s["confidence"] > 0.9
+    assert s["class_entropy_bits"] == pytest.approx(np.log2(10), abs=0.05)
+    # samples of three classes only: coverage 3/10, entropy about log2(3)
+    three = np.clip(centres[rng.integers(0, 3, 300)] + rng.normal(0, 0.03, (300, 16)), 0, 1)
+    s3 = gen.classifier_scores(clf, three)
+    assert s3["coverage"] == pytest.approx(0.3)
+    assert s3["class_entropy_bits"] == pytest.approx(np.log2(3), abs=0.05)
+
+
+def test_feature_frechet_distance_separates_good_from_bad(blobs, clf):
+    x, _, centres = blobs
+    rng = np.random.default_rng(5)
+    fresh = np.clip(centres[rng.integers(0, 10, 600)] + rng.normal(0, 0.03, (600, 16)), 0, 1)
+    noise = rng.random((600, 16))
+    good = gen.feature_frechet_distance(clf, fresh, x)
+    bad = gen.feature_frechet_distance(clf, noise, x)
+    assert good < 0.05 * bad
+
+
+def test_nearest_neighbour_check_flags_copies(blobs):
+    x, _, centres = blobs
+    train, heldout = x[::2], x[1::2]
+    copies = train[:100] + 1e-6
+    c = gen.nearest_neighbour_check(copies, train, heldout)
+    assert c["copy_fraction"] == 1.0 and c["nn_ratio"] < 1e-3
+    rng = np.random.default_rng(6)
+    new = np.clip(centres[rng.integers(0, 10, 300)] + rng.normal(0, 0.03, (300, 16)), 0, 1)
+    n = gen.nearest_neighbour_check(new, train, heldout)
+    # new draws from the same distribution behave like held-out data:
+    # about 1 % below the 1 % quantile (binomial sd 0.6 % at n = 300)
+    assert n["copy_fraction"] < 0.04
+    assert 0.8 < n["nn_ratio"] < 1.25
+    h = gen.nearest_neighbour_check(heldout, train, heldout)
+    assert h["nn_ratio"] == 1.0
+
+
+def test_nearest_distances_match_brute_force():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(30, 5)), rng.normal(size=(40, 5))
+    brute = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(gen._nearest_distances(a, b, block=7), brute, rtol=1e-9)
+
+
+def test_gaussian_baseline_matches_moments():
+    rng = np.random.default_rng(8)
+    train = rng.normal(size=(400, 3)) @ np.array([[1, 0.5, 0], [0, 1, 0.3], [0, 0, 0.5]])
+    s = gen.gaussian_baseline(train, 20000, seed=1)
+    mu, cov = gen.gaussian_stats(train)
+    # standard error of the mean ~ sqrt(var / 20000) < 0.01
+    np.testing.assert_allclose(s.mean(0), mu, atol=0.04)
+    np.testing.assert_allclose(np.cov(s.T), cov, atol=0.06)
+
+
+def test_rbm_baseline_shapes_and_range():
+    rng = np.random.default_rng(9)
+    train = (rng.random((100, 16)) < 0.3).astype(float)
+    rbm = gen.train_rbm(train, n_components=8, n_iter=2, seed=0)
+    v = gen.rbm_baseline(rbm, 7, gibbs_steps=5, seed=0)
+    assert v.shape == (7, 16) and np.all((v >= 0) & (v <= 1))
+    vb = gen.rbm_baseline(rbm, 7, gibbs_steps=5, seed=0, mean=False)
+    assert set(np.unique(vb)) <= {0.0, 1.0}
+
+
+def test_markdown_table_rows(blobs, clf):
+    x, _, _ = blobs
+    s = gen.score_samples(clf, x[:100], x[100:300], x[300:])
+    table = gen.markdown_table({"a": s, "b": s})
+    lines = table.strip().splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| a | 100 |")
+
+
+def test_class_switch_rate_stuck_versus_independent(blobs, clf):
+    _, _, centres = blobs
+    rng = np.random.default_rng(10)
+    labels = rng.integers(0, 10, 1000)
+    indep = np.clip(centres[labels] + rng.normal(0, 0.03, (1000, 16)), 0, 1)
+    s = gen.class_switch_rate(clf, indep)
+    # binomial sd of the rate ~0.01 at 999 pairs
+    assert s["switch_rate"] == pytest.approx(s["switch_rate_independent"], abs=0.04)
+    assert s["switch_rate_independent"] == pytest.approx(0.9, abs=0.01)
+    # two chains of 500 samples, each stuck on one class: no switch inside a chain
+    stuck = np.clip(centres[np.repeat([2, 7], 500)] + rng.normal(0, 0.03, (1000, 16)), 0, 1)
+    assert gen.class_switch_rate(clf, stuck, chain_length=500)["switch_rate"] == 0.0
+    assert gen.class_switch_rate(clf, stuck)["switch_rate"] == pytest.approx(1 / 999)
+
+
+def test_markdown_table_drops_absent_columns(blobs, clf):
+    x, _, _ = blobs
+    s = gen.score_samples(clf, x[:100], x[100:300], x[300:])
+    assert "deep features" not in gen.markdown_table({"a": s})
+    s2 = gen.score_samples(clf, x[:100], x[100:300], x[300:], deep_clf=clf)
+    assert s2["fd_deep"] == pytest.approx(s2["fd"])
+    assert "deep features" in gen.markdown_table({"a": s2})

@@ -1,0 +1,86 @@
+"""Tests of analysis.receptive_fields: Gabor fits, generative fields, STA."""
+import numpy as np
+import pytest
+
+from analysis import receptive_fields as rfa
+
+
+def _angle_diff(a, b, period=np.pi):
+    d = (a - b) % period
+    return min(d, period - d)
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_fit_recovers_synthetic_gabor_parameters_with_noise(k):
+    rng = np.random.default_rng(100 + k)
+    true = dict(x0=rng.uniform(2.5, 4.5), y0=rng.uniform(2.5, 4.5),
+                theta=rng.uniform(0, np.pi), freq=rng.uniform(0.12, 0.28),
+                phase=rng.uniform(0, 2 * np.pi), sigma_x=rng.uniform(1.1, 1.8),
+                sigma_y=rng.uniform(1.1, 2.2))
+    clean = rfa.gabor((8, 8), **true)
+    noise_sd = 0.05 * np.abs(clean).max()
+    fit = rfa.fit_gabor(clean + noise_sd * rng.standard_normal((8, 8)))
+    # noise at 5 % of the peak leaves R^2 well above the 0.7 threshold
+    assert fit.r2 > 0.85
+    assert abs(fit.x0 - true["x0"]) < 0.4 and abs(fit.y0 - true["y0"]) < 0.4
+    assert _angle_diff(fit.theta, true["theta"]) < np.radians(12)
+    assert abs(fit.freq - true["freq"]) < 0.04
+    assert abs(fit.sigma_x - true["sigma_x"]) < 0.45
+    assert abs(fit.sigma_y - true["sigma_y"]) < 0.6
+    np.testing.assert_allclose(fit.nx, fit.sigma_x * fit.freq)
+    np.testing.assert_allclose(fit.ny, fit.sigma_y * fit.freq)
+    # the carrier phase is defined relative to theta; compare the fitted
+    # and the true image instead of the raw angle
+    assert np.corrcoef(rfa.gabor((8, 8), fit.x0, fit.y0, fit.theta, fit.freq, fit.phase,
+                                 fit.sigma_x, fit.sigma_y).ravel(), clean.ravel())[0, 1] > 0.95
+
+
+def test_exact_gabor_fits_perfectly():
+    g = rfa.gabor((8, 8), 3.6, 3.2, 0.7, 0.2, 1.0, 1.4, 1.9, amplitude=2.0)
+    fit = rfa.fit_gabor(g)
+    assert fit.r2 > 0.999
+    assert abs(fit.amplitude - 2.0) < 0.02
+
+
+def test_white_noise_fields_are_not_gabors():
+    rng = np.random.default_rng(0)
+    r2 = np.array([rfa.fit_gabor(rng.standard_normal((8, 8))).r2 for _ in range(20)])
+    # an unconstrained 9-parameter fit explains some noise, but rarely 70 %
+    assert np.mean(r2 >= 0.7) <= 0.1
+    assert np.median(r2) < 0.5
+
+
+def test_flat_field_gives_zero_r2():
+    assert rfa.fit_gabor(np.ones((8, 8))).r2 == 0.0
+
+
+def test_generative_fields_reshape_columns():
+    W = np.arange(12.0).reshape(4, 3)  # 4 pixels (2x2), 3 latents
+    rf = rfa.generative_fields(W, (2, 2), sigma0=0.5)
+    assert rf.shape == (3, 2, 2)
+    np.testing.assert_allclose(rf[1].ravel(), 0.25 * W[:, 1])
+    with pytest.raises(ValueError):
+        rfa.generative_fields(W, (3, 3))
+
+
+def test_spike_triggered_average_recovers_a_linear_filter():
+    rng = np.random.default_rng(1)
+    n_frames, n_pix = 20000, 16
+    frames = rng.standard_normal((n_frames, n_pix))
+    k = rng.standard_normal((2, n_pix))
+    k /= np.linalg.norm(k, axis=1, keepdims=True)
+    rate = np.exp(0.5 * frames @ k.T)  # LNP neurons
+    counts = rng.poisson(0.2 * rate)
+    sta = rfa.spike_triggered_average(frames, counts)
+    for j in range(2):
+        assert np.corrcoef(sta[j], k[j])[0, 1] > 0.95
+    # a lag shifts which frame is credited
+    lagged = np.vstack([np.zeros((1, 2)), counts[:-1]])
+    sta_lag = rfa.spike_triggered_average(frames, lagged, lags=(1,))
+    assert np.corrcoef(sta_lag[0], k[0])[0, 1] > 0.95
+
+
+def test_sta_of_silent_neuron_is_zero():
+    frames = np.random.default_rng(2).standard_normal((50, 4))
+    sta = rfa.spike_triggered_average(frames, np.zeros((50, 1)))
+    assert np.all(sta == 0)
