@@ -130,7 +130,9 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
         if learn:
             for l in range(1, L + 1):
                 if blas_inplace and B == 1:
-                    dger(dt * eta_w, err[l - 1][0], phix[l][0], a=W[l - 1], overwrite_a=1)
+                    # W is C-ordered: update its Fortran-ordered transpose, or
+                    # f2py silently updates (and returns) a copy instead
+                    dger(dt * eta_w, phix[l][0], err[l - 1][0], a=W[l - 1].T, overwrite_a=1)
                 else:
                     W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l] / B
             for l in range(L + 1):

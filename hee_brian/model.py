@@ -30,6 +30,7 @@ from .equations import (
     observation_equations,
     projection_equations,
 )
+from .dense import DENSE_DEVICES, PROJECTIONS
 from .errors import HEEParameterError, SimulationDiverged
 from .families import ExponentialFamily, make_family
 from .network import RunSpec
@@ -197,6 +198,13 @@ class HEEModel:
     noise_budget : bool
         Shrink each neuron's own noise by what the interneurons' lag and
         fluctuation add (see :meth:`noise_budget`).
+    projection : {"auto", "dense", "synapses"}
+        How a layer pair computes its sums and plasticity: ``"synapses"`` is
+        the readable Brian2 ``Synapses`` reference; ``"dense"`` the fused
+        pass of :mod:`hee_brian.dense` (cpp_standalone only, same results,
+        faster); ``"auto"`` picks dense where it exists.
+    float32 : bool
+        Store the weights in single precision (dense projection only).
 
     Notes
     -----
@@ -221,6 +229,8 @@ class HEEModel:
         rate_scale=10 * Hz,
         threads=0,
         noise_budget=True,
+        projection="auto",
+        float32=False,
     ):
         if not isinstance(layers, (list, tuple)) or len(layers) < 2:
             raise HEEParameterError(
@@ -270,11 +280,34 @@ class HEEModel:
             raise HEEParameterError(f"seed must be a non-negative integer or None, got {seed!r}.")
         self.seed = int(seed)
         self.use_noise_budget = bool(noise_budget)
+        self._set_projection(projection, float32)
         self._runs = 0
         self._check_stiffness()
         self._W = [np.zeros((a.n, b.n)) for a, b in zip(self.layers[:-1], self.layers[1:])]
         self._b = [np.zeros(layer.n) for layer in self.layers]
         self.last_times = {}
+
+    def _set_projection(self, projection, float32):
+        """Choose the projection implementation (hee_brian.dense)."""
+        if projection not in PROJECTIONS:
+            raise HEEParameterError(
+                f"projection must be one of {PROJECTIONS}, not {projection!r}."
+            )
+        if projection == "dense" and self.device not in DENSE_DEVICES:
+            raise HEEParameterError(
+                f"projection='dense' exists for devices {DENSE_DEVICES}, not "
+                f"{self.device!r}; use projection='auto' or 'synapses'."
+            )
+        self.projection = projection  # as asked (config round-trips "auto")
+        if projection == "auto":
+            projection = "dense" if self.device in DENSE_DEVICES else "synapses"
+        if float32 and projection != "dense":
+            raise HEEParameterError(
+                "float32=True needs the dense projection (projection='dense' on "
+                f"{DENSE_DEVICES}); the Synapses path is float64 only."
+            )
+        self.projection_impl = projection
+        self.float32 = bool(float32)
 
     # ------------------------------------------------------------------
     # quantities with units at the boundary
@@ -454,6 +487,8 @@ class HEEModel:
             "adaptation": None if self.adaptation is None else self.adaptation.variant,
             "readout": self.readout,
             "dt": self.dt_s,
+            "projection": self.projection_impl,
+            "float32": self.float32,
         }
 
     def config(self):
@@ -472,6 +507,8 @@ class HEEModel:
             "rate_scale": float(self.rate_scale / Hz),
             "threads": self.threads,
             "noise_budget": self.use_noise_budget,
+            "projection": self.projection,
+            "float32": self.float32,
         }
 
     def equations(self):
@@ -546,7 +583,7 @@ class HEEModel:
         if not np.all(np.isfinite(arr)):
             bad = np.argwhere(~np.isfinite(arr))[0]
             raise HEEParameterError(
-                f"{name} contains NaN or inf (first at index {tuple(bad)}); clean "
+                f"{name} contains NaN or inf (first at index {tuple(int(k) for k in bad)}); clean "
                 "the stimulus before presenting it."
             )
         return arr
@@ -561,12 +598,12 @@ class HEEModel:
         state = {}
         for l, group in enumerate(built.neurons):
             if l >= 1 or spec.mode != "clamped":
-                state[("x", l)] = np.asarray(group.x[:], dtype=float)
+                state[("x", l)] = np.array(group.x[:], dtype=float)
             if l >= 1 and "a" in group.variables and self.adaptation is not None \
                     and spec.mode != "marginal":
-                state[("a", l)] = np.asarray(group.a[:], dtype=float)
+                state[("a", l)] = np.array(group.a[:], dtype=float)
             if built.interneurons[l] is not None:
-                state[("eps", l)] = np.asarray(built.interneurons[l].eps[:], dtype=float)
+                state[("eps", l)] = np.array(built.interneurons[l].eps[:], dtype=float)
         return state
 
     def _check_finite(self, built, spec, state, extra=None):
@@ -627,7 +664,7 @@ class HEEModel:
                 )
             pres = self._steps(presentation, "presentation")
         else:
-            pres = n_steps
+            pres = 1  # one patch held for the whole run (TimedArray clamps past its end)
         if record_every is None:
             rec = max(1, int(round(self.tau_x_s / 10 / self.dt_s)))
         else:
@@ -674,7 +711,7 @@ class HEEModel:
             if "a" in mon.record_variables:
                 a[l] = np.asarray(mon.a).T.copy()
         for l, mon in built.spike_monitors.items():
-            spk[l] = SpikeTrains(t=np.asarray(mon.t / second), i=np.asarray(mon.i[:]),
+            spk[l] = SpikeTrains(t=np.asarray(mon.t / second), i=np.array(mon.i[:]),
                                  n=self.layers[l].n)
         info = {"dt": self.dt_s, "seed": seed, "device": self.device, **self.last_times}
         return Recording(t=t, x=x, eps=eps, a=a, spikes=spk, final_state=state, info=info)
@@ -747,9 +784,9 @@ class HEEModel:
             built = self._run(spec, base_seed + c, stimuli=data[idx], state=state,
                               eta_w=eta_w_v * Hz, eta_b=eta_b_v * Hz)
             state = self._final_state(built, spec)
-            W_new = [np.asarray(syn.w[:], dtype=float).reshape(w.shape)
+            W_new = [np.array(syn.w[:], dtype=float).reshape(w.shape)
                      for syn, w in zip(built.projections, self._W)]
-            b_new = [np.asarray(g.b[:], dtype=float) for g in built.neurons]
+            b_new = [np.array(g.b[:], dtype=float) for g in built.neurons]
             extra = {f"W[{l}]": w for l, w in enumerate(W_new)}
             extra.update({f"b[{l}]": v for l, v in enumerate(b_new)})
             try:
@@ -819,7 +856,12 @@ class HEEModel:
             above, held fixed for ``settle``, from the top prior down to
             layer 0; one sample per cycle.
         burn_in, spacing, settle : Quantity, optional
-            Defaults: 20 tau_x, 5 tau_x, 5 tau_x.
+            Defaults: 20 tau_x, 5 tau_x, 5 tau_x.  ``burn_in`` is discarded
+            in both modes (marginal: rounded up to whole cycles, since the
+            chains start at zero and the top layer keeps its state from
+            cycle to cycle).  ``spacing``: time between kept samples (joint);
+            in marginal mode one sample is kept every ceil(spacing / cycle)
+            cycles, where a cycle is (L + 1) * ``settle``.
         temperature : float
             Noise temperature of the neurons (1: the model itself).
         observation : {"sample", "mean"}
@@ -857,9 +899,13 @@ class HEEModel:
         else:
             stage = self._steps(5 * tau if settle is None else settle, "settle")
             cycle = (L + 1) * stage
-            spec = RunSpec(mode="marginal", n_steps=n * cycle + 1, record_steps=cycle,
-                           record_layers=(0,), record_vars=("x", "eta"), stage_steps=stage)
-            keep = slice(1, n + 1)
+            burn = self._steps(20 * tau if burn_in is None else burn_in, "burn_in")
+            every = 1 if spacing is None else -(-self._steps(spacing, "spacing") // cycle)
+            n_burn = -(-burn // (every * cycle))  # in units of kept samples
+            spec = RunSpec(mode="marginal", n_steps=(n_burn + n) * every * cycle + 1,
+                           record_steps=every * cycle, record_layers=(0,),
+                           record_vars=("x", "eta"), stage_steps=stage)
+            keep = slice(n_burn + 1, n_burn + n + 1)
         built = self._run(spec, seed, temperature=temperature)
         rec = self._recording(built, spec, seed)
         if observation == "sample":
@@ -909,4 +955,6 @@ class HEEModel:
                    adaptation=adaptation, dt=cfg["dt"] * second, device=cfg["device"],
                    seed=cfg["seed"], readout=cfg["readout"],
                    rate_scale=cfg["rate_scale"] * Hz, threads=cfg.get("threads", 0),
-                   noise_budget=cfg.get("noise_budget", True))
+                   noise_budget=cfg.get("noise_budget", True),
+                   projection=cfg.get("projection", "auto"),
+                   float32=cfg.get("float32", False))
