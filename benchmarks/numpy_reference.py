@@ -73,7 +73,7 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
     L = len(layers) - 1
     fams = [layer.family for layer in layers]
     dt = model.dt_s
-    tx, te = model.tau_x_s, model.tau_eps_s
+    tx, te = model.tau_x_s, model.tau_eps_layers_s
     K = model.n_interneurons
     phi = model.phi_fn
     W = [w.copy() for w in model.weights]
@@ -91,7 +91,7 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
     budget = [None] + [np.asarray(v) for v in model.noise_budget()[1:]] if noise_budget \
         else [None] + [np.ones(layer.n) for layer in layers[1:]]
     sx = [None] + [np.sqrt(2 * dt * budget[l] / tx) for l in range(1, L + 1)]
-    se = np.sqrt(2 * dt / te)
+    se = [np.sqrt(2 * dt / t) for t in te]
     sa = np.sqrt(2 * m * tx * dt) / ta if ad is not None and ad.variant == "momentum" else 0.0
     if stimuli is None:
         stimuli = np.asarray(x0, dtype=float)[None, :]
@@ -115,8 +115,8 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
                 out_e[l][r] = epsbar[l]
             r += 1
         for l in range(L + 1):
-            eps[l] += dt / te * (eta[l][:, None, :] - fams[l].gprime(eps[l])) \
-                + se * rng.standard_normal(eps[l].shape)
+            eps[l] += dt / te[l] * (eta[l][:, None, :] - fams[l].gprime(eps[l])) \
+                + se[l] * rng.standard_normal(eps[l].shape)
         for l in range(1, L + 1):
             I = phi.df(x[l]) * (err[l - 1] @ W[l - 1]) + eta[l] - fams[l].gprime(x[l])
             if ad is not None:

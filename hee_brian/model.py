@@ -173,7 +173,7 @@ class HEEModel:
         Output nonlinearity of latent neurons.
     tau_x : Quantity
         Time constant of the sampling neurons.
-    tau_eps : Quantity
+    tau_eps : Quantity or list of Quantity
         Time constant of the interneurons (much shorter than ``tau_x``).
     n_interneurons : int
         Interneurons per neuron, averaged (K).  Their fluctuation enters the
@@ -246,14 +246,24 @@ class HEEModel:
         self.phi = phi
         self.phi_fn = get_phi(phi)
         self.tau_x_s = _as_time(tau_x, "tau_x")
-        self.tau_eps_s = _as_time(tau_eps, "tau_eps")
+        # one time constant for every layer's interneurons, or one per layer
+        if isinstance(tau_eps, (list, tuple)):
+            if len(tau_eps) != len(self.layers):
+                raise HEEParameterError(
+                    f"tau_eps has {len(tau_eps)} entries but the model has "
+                    f"{len(self.layers)} layers; give one time or one per layer."
+                )
+            self.tau_eps_layers_s = [_as_time(v, f"tau_eps[{l}]") for l, v in enumerate(tau_eps)]
+        else:
+            self.tau_eps_layers_s = [_as_time(tau_eps, "tau_eps")] * len(self.layers)
         self.dt_s = _as_time(dt, "dt")
-        if self.tau_eps_s > self.tau_x_s:
-            raise HEEParameterError(
-                f"tau_eps = {tau_eps} is longer than tau_x = {tau_x}: the "
-                "interneurons must be faster than the neurons they serve; use "
-                "tau_eps <= tau_x (typically tau_x/20)."
-            )
+        for l, te in enumerate(self.tau_eps_layers_s):
+            if te > self.tau_x_s:
+                raise HEEParameterError(
+                    f"tau_eps = {te * 1e3:g} ms (layer {l}) is longer than tau_x = {tau_x}: "
+                    "the interneurons must be faster than the neurons they serve; use "
+                    "tau_eps <= tau_x (typically tau_x/20)."
+                )
         if (
             not isinstance(n_interneurons, (int, np.integer))
             or isinstance(n_interneurons, bool)
@@ -312,7 +322,13 @@ class HEEModel:
     # ------------------------------------------------------------------
     # quantities with units at the boundary
     tau_x = property(lambda self: self.tau_x_s * second)
+    tau_eps_s = property(lambda self: self.tau_eps_layers_s[0],
+                         doc="Interneuron time constant of layer 0 (s).")
     tau_eps = property(lambda self: self.tau_eps_s * second)
+
+    def interneuron_tau(self, layer):
+        """Time constant of ``layer``'s interneurons (Quantity)."""
+        return self.tau_eps_layers_s[layer] * second
     dt = property(lambda self: self.dt_s * second)
 
     @property
@@ -327,8 +343,8 @@ class HEEModel:
         for l, layer in enumerate(self.layers):
             k = layer.family.stiffness()
             checks.append(
-                (k / self.tau_eps_s, f"the interneurons of layer {l} "
-                 f"({layer.family.describe()}, tau_eps = {self.tau_eps_s * 1e3:g} ms)")
+                (k / self.tau_eps_layers_s[l], f"the interneurons of layer {l} "
+                 f"({layer.family.describe()}, tau_eps = {self.tau_eps_layers_s[l] * 1e3:g} ms)")
             )
             checks.append(
                 (k / self.tau_x_s, f"the neurons of layer {l} "
@@ -449,8 +465,8 @@ class HEEModel:
         out = [None]
         if not self.use_noise_budget:
             return out + [np.ones(layer.n) for layer in self.layers[1:]]
-        ratio = self.tau_eps_s / self.tau_x_s
         for l in range(1, len(self.layers)):
+            ratio = self.tau_eps_layers_s[l - 1] / self.tau_x_s  # interneurons below
             fam = self.layers[l - 1].family
             if hasattr(fam, "variance"):
                 s = fam.variance() ** 2 * np.sum(self._W[l - 1] ** 2, axis=0)
@@ -470,7 +486,7 @@ class HEEModel:
         if low < 0.05:
             warnings.warn(
                 f"noise budget {low:.3g} < 0.05: tau_eps/tau_x = "
-                f"{self.tau_eps_s / self.tau_x_s:.3g} is too large for these weights, so the "
+                f"{max(self.tau_eps_layers_s) / self.tau_x_s:.3g} is too large for these weights, so the "
                 "sampled posterior is too broad; reduce tau_eps or increase n_interneurons.",
                 stacklevel=3,
             )
@@ -497,7 +513,8 @@ class HEEModel:
             "layers": [layer.to_dict() for layer in self.layers],
             "phi": self.phi,
             "tau_x": self.tau_x_s,
-            "tau_eps": self.tau_eps_s,
+            "tau_eps": self.tau_eps_s if len(set(self.tau_eps_layers_s)) == 1
+            else list(self.tau_eps_layers_s),
             "n_interneurons": self.n_interneurons,
             "adaptation": None if self.adaptation is None else self.adaptation.to_dict(),
             "dt": self.dt_s,
@@ -541,11 +558,16 @@ class HEEModel:
             ]
         return "\n".join(parts)
 
+    def _tau_eps_repr(self):
+        if len(set(self.tau_eps_layers_s)) == 1:
+            return str(self.tau_eps)
+        return "[" + ", ".join(f"{v * 1e3:g}*ms" for v in self.tau_eps_layers_s) + "]"
+
     def __repr__(self):
         ad = repr(self.adaptation) if self.adaptation else "None"
         head = (
             f"HEEModel(layers={self.layers!r}, phi={self.phi!r}, tau_x={self.tau_x}, "
-            f"tau_eps={self.tau_eps}, n_interneurons={self.n_interneurons}, "
+            f"tau_eps={self._tau_eps_repr()}, n_interneurons={self.n_interneurons}, "
             f"adaptation={ad}, dt={self.dt}, device={self.device!r}, seed={self.seed})"
         )
         return head
@@ -951,7 +973,9 @@ class HEEModel:
         adaptation = None if ad is None else Adaptation(ad["m"], ad["tau_a"] * second,
                                                          ad["variant"])
         return cls(layers, phi=cfg["phi"], tau_x=cfg["tau_x"] * second,
-                   tau_eps=cfg["tau_eps"] * second, n_interneurons=cfg["n_interneurons"],
+                   tau_eps=[v * second for v in cfg["tau_eps"]]
+                   if isinstance(cfg["tau_eps"], list) else cfg["tau_eps"] * second,
+                   n_interneurons=cfg["n_interneurons"],
                    adaptation=adaptation, dt=cfg["dt"] * second, device=cfg["device"],
                    seed=cfg["seed"], readout=cfg["readout"],
                    rate_scale=cfg["rate_scale"] * Hz, threads=cfg.get("threads", 0),

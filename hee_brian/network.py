@@ -339,7 +339,7 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
         if inter is not None:
             for p, v in fam.items():
                 values.append((inter, p, v))
-            values.append((inter, "tau_eps", model.tau_eps))
+            values.append((inter, "tau_eps", model.interneuron_tau(l)))
             values.append(
                 (inter, "eps", state.get(("eps", l), np.zeros(layer.n * model.n_interneurons)))
             )

@@ -218,3 +218,25 @@ def test_learning_resumes_from_its_checkpoint(tmp_path, monkeypatch):
 
     with pytest.raises(hb.HEEParameterError, match="written for other data"):
         small_model().learn(data[:9], checkpoint=ckpt, **kwds)
+
+
+def test_interneuron_time_constants_per_layer(tmp_path):
+    """tau_eps may differ per layer: the stiffness check and the budget use each layer's."""
+    with pytest.raises(hb.HEEParameterError, match="tau_eps has 2 entries but the model has 3"):
+        small_model(tau_eps=[0.25 * ms, 0.25 * ms])
+    # layer 1's sparse interneurons (stiffness 5) need dt <= tau_eps/5
+    with pytest.raises(hb.HEEParameterError, match=r"interneurons of layer 1 .*tau_eps = 0.1 ms"):
+        small_model(tau_eps=[0.25 * ms, 0.1 * ms, 0.25 * ms], dt=0.025 * ms)
+    model = small_model(tau_eps=[0.25 * ms, 2 * ms, 1 * ms])
+    assert [float(model.interneuron_tau(l) / ms) for l in range(3)] == [0.25, 2, 1]
+    W = [np.ones((6, 4)), np.ones((4, 2))]
+    model.set_weights(W=W)
+    # the budget of layer 2 uses the interneurons of layer 1 below it (no Gaussian: none)
+    # and that of layer 1 uses layer 0's: 1 - (0.25/10) (1 + 1/4) sigma0^4 sum_i W_ij^2
+    np.testing.assert_allclose(model.noise_budget()[1], 1 - 0.025 * 1.25 * 0.0625 * 6)
+    model.save(tmp_path / "m.npz")
+    loaded = hb.HEEModel.load(tmp_path / "m.npz")
+    assert loaded.tau_eps_layers_s == model.tau_eps_layers_s
+    assert "tau_eps=[0.25*ms, 2*ms, 1*ms]" in repr(loaded)
+    rec = model.infer(np.zeros(6), 2 * ms, record_every=1 * ms)
+    assert np.all(np.isfinite(rec.eps[1]))
