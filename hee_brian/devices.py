@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import brian2
-import numpy as np
 from brian2 import TimedArray, prefs, set_device
 from brian2.devices.device import all_devices, reset_device
 

@@ -32,9 +32,6 @@ __all__ = [
     "averaging_equations",
 ]
 
-_UNIT_OF = {"second": "second", "Hz": "Hz", "1": "1"}
-
-
 def family_parameters(family: ExponentialFamily) -> str:
     """Declarations of a family's parameters as shared constant variables."""
     return "\n".join(f"{p} : 1 (shared, constant)" for p in family.params())

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import (
     Clock,
-    Hz,
     Network,
     NeuronGroup,
     SpikeMonitor,
@@ -26,7 +25,6 @@ from brian2 import (
     Synapses,
     TimedArray,
     linked_var,
-    second,
 )
 
 from .dense import build_dense_projection

@@ -22,7 +22,7 @@ from brian2 import ms
 
 import hee_brian as hb
 
-__all__ = ["build", "build_ill_conditioned", "tile_stimulus", "split_copies"]
+__all__ = ["build", "build_ill_conditioned", "sample_image", "tile_stimulus", "split_copies"]
 
 
 def _block_diag(block, copies):
@@ -34,7 +34,7 @@ def _block_diag(block, copies):
 
 
 def build(n_obs=16, n_latent=8, sigma0=0.5, sigma1=1.0, copies=1, weight_seed=0,
-          **overrides):
+          column_norm=1.0, **overrides):
     """The linear-Gaussian model of DESIGN.md section 2, with weights set.
 
     Parameters
@@ -46,7 +46,11 @@ def build(n_obs=16, n_latent=8, sigma0=0.5, sigma1=1.0, copies=1, weight_seed=0,
     copies : int
         Independent copies in one network (block-diagonal weights).
     weight_seed : int
-        Seed of the dictionary D (unit-norm columns, W = D / sigma0^2).
+        Seed of the dictionary D (columns of length ``column_norm``,
+        W = D / sigma0^2).
+    column_norm : float
+        Length of each dictionary column in pixel units (larger: a more
+        precise likelihood, a stiffer posterior).
     **overrides
         Keywords of :class:`hee_brian.HEEModel` (device, seed, tau_eps, dt, ...).
 
@@ -56,7 +60,7 @@ def build(n_obs=16, n_latent=8, sigma0=0.5, sigma1=1.0, copies=1, weight_seed=0,
     """
     rng = np.random.default_rng(weight_seed)
     D = rng.standard_normal((n_obs, n_latent))
-    D /= np.linalg.norm(D, axis=0)
+    D *= column_norm / np.linalg.norm(D, axis=0)
     kw = dict(phi="linear", tau_x=10 * ms)
     kw.update(overrides)
     model = hb.HEEModel(
@@ -106,6 +110,18 @@ def build_ill_conditioned(precisions=(1.0, 0.01), copies=1, slow_offset=3.0,
                       b=[np.zeros(copies), b1])
     x0 = np.full(copies, fast_offset * np.sqrt(p_fast) / c)
     return model, x0
+
+
+def sample_image(model, seed=0):
+    """An image drawn from the model itself: x1 from its prior, x0 given x1.
+
+    For a single copy of :func:`build` (two Gaussian layers).
+    """
+    rng = np.random.default_rng(seed)
+    s0, s1 = model.layers[0].family.sigma, model.layers[1].family.sigma
+    b0, b1 = model.biases
+    x1 = s1**2 * b1 + s1 * rng.standard_normal(model.layers[1].n)
+    return s0**2 * (model.weights[0] @ x1 + b0) + s0 * rng.standard_normal(model.layers[0].n)
 
 
 def tile_stimulus(x0, copies):

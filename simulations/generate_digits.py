@@ -37,7 +37,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from brian2 import ms, second
 
-import hee_brian as hb
+from models import linear_gaussian
 from numpy_reference import gaussian_posterior, simulate
 
 pytestmark = pytest.mark.slow
@@ -19,13 +19,10 @@ def biased_model(device):
     ones, would miss the reference.
     """
     rng = np.random.default_rng(0)
-    model = hb.HEEModel([hb.Layer(16, "gaussian", sigma=0.5), hb.Layer(8, "gaussian", sigma=1.0)],
-                        tau_eps=1 * ms, n_interneurons=1, noise_budget=False, dt=0.05 * ms,
-                        device=device, seed=11)
-    D = rng.normal(size=(16, 8)) / np.sqrt(16) * 2
-    model.set_weights(W=[D / 0.25], b=[np.zeros(16), 0.3 * rng.normal(size=8)])
-    x0 = D @ rng.normal(size=8) + 0.5 * rng.normal(size=16)
-    return model, x0
+    model = linear_gaussian.build(column_norm=2.0, tau_eps=1 * ms, n_interneurons=1,
+                                  noise_budget=False, dt=0.05 * ms, device=device, seed=11)
+    model.set_weights(b=[np.zeros(16), 0.3 * rng.normal(size=8)])
+    return model, linear_gaussian.sample_image(model, 1)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 from brian2 import Equations
-from scipy import integrate
 
 import hee_brian as hb
 from hee_brian.families import FAMILIES, ExponentialFamily, register_family

@@ -2,7 +2,7 @@
 divergence handling and resumable learning (fast; NumPy runtime target)."""
 import numpy as np
 import pytest
-from brian2 import Equations, Hz, ms, second
+from brian2 import Equations, Hz, ms
 
 import hee_brian as hb
 from hee_brian import equations as eqs
