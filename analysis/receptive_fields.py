@@ -34,6 +34,7 @@ __all__ = [
     "spike_triggered_average",
     "reverse_correlation",
     "gabor_table",
+    "best_match_cosine",
 ]
 
 
@@ -314,3 +315,24 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
     counts = np.concatenate(counts)
     sta = spike_triggered_average(frames, counts, lags=lags)
     return sta.reshape(-1, *patch_shape)
+
+
+def best_match_cosine(reference, learned):
+    """How well a learned dictionary contains a reference one.
+
+    Parameters
+    ----------
+    reference, learned : ndarray, shape (n_pixels, n_ref) and (n_pixels, n_learned)
+        Dictionaries as columns (e.g. ``model.weights[0]``; scale is ignored).
+
+    Returns
+    -------
+    float
+        Mean over reference columns of the largest |cosine| with any learned
+        column: 1 when every reference column is learned (up to sign).
+    """
+    r = np.asarray(reference, dtype=float)
+    m = np.asarray(learned, dtype=float)
+    r = r / np.linalg.norm(r, axis=0)
+    m = m / np.linalg.norm(m, axis=0)
+    return float(np.abs(r.T @ m).max(axis=1).mean())

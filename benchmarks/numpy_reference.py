@@ -55,8 +55,12 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
         Initial latent states per layer (default zeros).
     learn : bool
         Apply the local plasticity every step (rates eta_w, eta_b in Hz).
-    stimuli : ndarray (n_patches, n_0), optional
-        Patches shown in sequence, ``presentation_steps`` each.
+    stimuli : ndarray (n_patches, n_0) or (n_patches, chains, n_0), optional
+        Patches shown in sequence, ``presentation_steps`` each.  A 3-D array
+        gives every chain its own patch stream and makes the chains share
+        the weights, their plasticity summed, as in
+        ``HEEModel.learn(streams=chains)``; 2-D stimuli are shown to every
+        chain and the chains' plasticity is averaged.
     blas_inplace : bool
         Update W with an in-place rank-1 BLAS call (scipy dger) instead of an
         outer product allocation — what a careful NumPy author would write.
@@ -96,6 +100,10 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
     if stimuli is None:
         stimuli = np.asarray(x0, dtype=float)[None, :]
         presentation_steps = n_steps
+    stimuli = np.asarray(stimuli, dtype=float)
+    streams = stimuli.ndim == 3
+    if streams and stimuli.shape[1] != B:
+        raise ValueError(f"3-D stimuli need shape (n_patches, chains={B}, n_0)")
     n_rec = n_steps // record_every
     out_x = [None] + [np.empty((n_rec, B, layer.n)) for layer in layers[1:]]
     out_e = [np.empty((n_rec, B, layer.n)) for layer in layers]
@@ -103,7 +111,8 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
         from scipy.linalg.blas import dger
     r = 0
     for step in range(n_steps):
-        x[0] = np.broadcast_to(stimuli[(step // presentation_steps) % len(stimuli)], (B, layers[0].n))
+        row = stimuli[(step // presentation_steps) % len(stimuli)]
+        x[0] = row if streams else np.broadcast_to(row, (B, layers[0].n))
         epsbar = [e.mean(axis=1) for e in eps]
         phix = [None] + [phi.f(x[l]) for l in range(1, L + 1)]
         eta = [(phix[l + 1] @ W[l].T if l < L else np.zeros((B, 1))) + b[l] for l in range(L + 1)]
@@ -129,14 +138,16 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
                 a[l] = a[l] + da
         if learn:
             for l in range(1, L + 1):
-                if blas_inplace and B == 1:
+                if streams:
+                    W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l]
+                elif blas_inplace and B == 1:
                     # W is C-ordered: update its Fortran-ordered transpose, or
                     # f2py silently updates (and returns) a copy instead
                     dger(dt * eta_w, phix[l][0], err[l - 1][0], a=W[l - 1].T, overwrite_a=1)
                 else:
                     W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l] / B
             for l in range(L + 1):
-                b[l] += dt * eta_b * err[l].mean(axis=0)
+                b[l] += dt * eta_b * (err[l].sum(axis=0) if streams else err[l].mean(axis=0))
     res = {"x": out_x, "eps": out_e, "t": np.arange(n_rec) * record_every * dt}
     if learn:
         res["W"], res["b"] = W, b

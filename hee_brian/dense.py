@@ -50,8 +50,8 @@ from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 from brian2.groups.group import CodeRunner
 from jinja2 import ChoiceLoader, DictLoader
 
-__all__ = ["DenseProjectionUpdater", "dense_projection_equations", "PROJECTIONS",
-           "DENSE_DEVICES"]
+__all__ = ["DenseProjectionUpdater", "dense_projection_equations", "index_synapses",
+           "build_dense_projection", "PROJECTIONS", "DENSE_DEVICES"]
 
 #: Implementations of a projection: the Brian2 ``Synapses`` reference, the
 #: fused dense pass, or "auto" (dense where supported).
@@ -65,38 +65,51 @@ _TEMPLATE = r"""
 {% extends 'common_group.cpp' %}
 {% block maincode %}
     // Fused dense projection (hee_brian.dense): td_pre, lik_post and the
-    // plasticity of W in one pass over a contiguous W[i*n_post + j].
+    // plasticity of W in one pass over a contiguous W[i*n_post + j], shared
+    // by the B streams (stream s owns neurons s*n + k of each group).
     const int _n_pre = {{n_pre}};
     const int _n_post = {{n_post}};
+    const int _B = {{streams}};
     typedef {{wtype}} _real;
     _real* __restrict _W = {{get_array_name(variables['w'])}};
     double* __restrict _td = {{get_array_name(variables['td_pre'])}};
-    static std::vector<_real> _phibuf(_n_post), _errbuf(_n_pre);
+    static std::vector<_real> _phibuf((size_t)_B * _n_post), _errbuf((size_t)_B * _n_pre);
     _real* __restrict _phi_v = _phibuf.data();
     _real* __restrict _err_v = _errbuf.data();
     {
-        // phi(x_post): Brian2 code for `_phi = phix_post`; synapse j (< n_post)
-        // joins pre 0 to post j, so _idx = j addresses post neuron j.
+        // phi(x_post): Brian2 code for `_phi = phix_post`.  Synapse j (< n_post)
+        // joins pre 0 to post j; for stream s >= 1 the index synapses
+        // _base(s) + j join pre s*n_pre to post s*n_post + j.
         const size_t _vectorisation_idx = -1;
         {{scalar_code['post']|autoindent}}
-        for (int _idx = 0; _idx < _n_post; _idx++)
+        for (int _s = 0; _s < _B; _s++)
         {
-            const size_t _vectorisation_idx = _idx;
-            {{vector_code['post']|autoindent}}
-            _phi_v[_idx] = _phi;
+            const size_t _first = _s == 0 ? 0 : (size_t)_n_pre * _n_post + (size_t)(_s - 1) * (_n_pre + _n_post);
+            for (int _jj = 0; _jj < _n_post; _jj++)
+            {
+                const size_t _idx = _first + _jj;
+                const size_t _vectorisation_idx = _idx;
+                {{vector_code['post']|autoindent}}
+                _phi_v[(size_t)_s * _n_post + _jj] = _phi;
+            }
         }
     }
     {% if likelihood or plastic %}
     {
-        // err = x_pre - epsbar_pre: Brian2 code; synapse i*n_post joins pre i.
+        // err = x_pre - epsbar_pre: Brian2 code; synapse i*n_post joins pre i
+        // (stream 0); index synapse _base(s) + n_post + i joins pre s*n_pre + i.
         const size_t _vectorisation_idx = -1;
         {{scalar_code['pre']|autoindent}}
-        for (int _i = 0; _i < _n_pre; _i++)
+        for (int _s = 0; _s < _B; _s++)
         {
-            const size_t _idx = (size_t)_i * _n_post;
-            const size_t _vectorisation_idx = _idx;
-            {{vector_code['pre']|autoindent}}
-            _err_v[_i] = _err;
+            for (int _i = 0; _i < _n_pre; _i++)
+            {
+                const size_t _idx = _s == 0 ? (size_t)_i * _n_post
+                    : (size_t)_n_pre * _n_post + (size_t)(_s - 1) * (_n_pre + _n_post) + _n_post + _i;
+                const size_t _vectorisation_idx = _idx;
+                {{vector_code['pre']|autoindent}}
+                _err_v[(size_t)_s * _n_pre + _i] = _err;
+            }
         }
     }
     {% endif %}
@@ -110,45 +123,48 @@ _TEMPLATE = r"""
     {% endif %}
     {% if likelihood %}
     double* __restrict _lik = {{get_array_name(variables['lik_post'])}};
-    static std::vector<_real> _likbuf(_n_post);
+    static std::vector<_real> _likbuf((size_t)_B * _n_post);
     _real* __restrict _lik_v = _likbuf.data();
-    for (int _j = 0; _j < _n_post; _j++) _lik_v[_j] = 0;
+    for (size_t _k = 0; _k < (size_t)_B * _n_post; _k++) _lik_v[_k] = 0;
     {% endif %}
     for (int _i = 0; _i < _n_pre; _i++)
     {
         _real* __restrict _row = _W + (size_t)_i * _n_post;
-        _real _acc = 0;
-        {% if likelihood or plastic %}
-        const _real _e = _err_v[_i];
-        {% else %}
-        const _real _e = 0;
-        {% endif %}
+        // every stream's sums use row i as it was at the start of the step
+        for (int _s = 0; _s < _B; _s++)
+        {
+            const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
+            _real _acc = 0;
+            {% if likelihood %}
+            const _real _e = _err_v[(size_t)_s * _n_pre + _i];
+            _real* __restrict _lk = _lik_v + (size_t)_s * _n_post;
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++)
+            {
+                const _real _w = _row[_j];
+                _acc += _w * _ph[_j];
+                _lk[_j] += _w * _e;
+            }
+            {% else %}
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++) _acc += _row[_j] * _ph[_j];
+            {% endif %}
+            _td[(size_t)_s * _n_pre + _i] = _acc;
+        }
         if (_plastic_now)
         {
-            const _real _c = _rate * _e;
-            #pragma GCC ivdep
-            for (int _j = 0; _j < _n_post; _j++)
+            // the local updates of the B streams add up in the shared W
+            for (int _s = 0; _s < _B; _s++)
             {
-                const _real _w = _row[_j];
-                _acc += _w * _phi_v[_j];
-                {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
-                _row[_j] = _w + _c * _phi_v[_j];
+                const _real _c = _rate * _err_v[(size_t)_s * _n_pre + _i];
+                const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
+                #pragma GCC ivdep
+                for (int _j = 0; _j < _n_post; _j++) _row[_j] += _c * _ph[_j];
             }
         }
-        else
-        {
-            #pragma GCC ivdep
-            for (int _j = 0; _j < _n_post; _j++)
-            {
-                const _real _w = _row[_j];
-                _acc += _w * _phi_v[_j];
-                {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
-            }
-        }
-        _td[_i] = _acc;
     }
     {% if likelihood %}
-    for (int _j = 0; _j < _n_post; _j++) _lik[_j] = _lik_v[_j];
+    for (size_t _k = 0; _k < (size_t)_B * _n_post; _k++) _lik[_k] = _lik_v[_k];
     {% endif %}
 {% endblock %}
 """
@@ -197,10 +213,13 @@ class DenseProjectionUpdater(CodeRunner):
         Whether ``w`` is single precision (the weight loop follows it).
     clock : Clock
         The neurons' clock (the sums are needed every step).
+    streams : int
+        Number B of parallel streams sharing W (see
+        :func:`build_dense_projection`).
     """
 
     def __init__(self, synapses, n_pre, n_post, *, dt, likelihood, plastic,
-                 plasticity_steps=1, float32=False, clock=None):
+                 plasticity_steps=1, float32=False, clock=None, streams=1):
         code = {"post": "_phi = phix_post"}
         needed = ["w", "td_pre", "t_in_timesteps"]
         if likelihood or plastic:
@@ -224,6 +243,7 @@ class DenseProjectionUpdater(CodeRunner):
             template_kwds={
                 "n_pre": int(n_pre),
                 "n_post": int(n_post),
+                "streams": int(streams),
                 "likelihood": bool(likelihood),
                 "plastic": bool(plastic),
                 "plasticity_steps": int(plasticity_steps),
@@ -234,26 +254,54 @@ class DenseProjectionUpdater(CodeRunner):
         )
 
 
+def index_synapses(n_pre, n_post, streams):
+    """Pre and post indices of the synapses of a dense projection.
+
+    Synapse k = i*n_post + j (k < n_pre*n_post) holds W[i, j] and joins pre i
+    to post j of stream 0.  With B > 1 streams (stream s owns neurons
+    s*n + k), each further stream adds n_post + n_pre *index synapses* whose
+    weights are unused: pre s*n_pre -> post s*n_post + j (so the generated
+    code of ``phix_post`` reaches every post neuron of stream s), then pre
+    s*n_pre + i -> post s*n_post (same for ``x_pre - epsbar_pre``).  The
+    template addresses them by this layout.
+    """
+    i = [np.repeat(np.arange(n_pre), n_post)]
+    j = [np.tile(np.arange(n_post), n_pre)]
+    for s in range(1, streams):
+        i += [np.full(n_post, s * n_pre), s * n_pre + np.arange(n_pre)]
+        j += [s * n_post + np.arange(n_post), np.full(n_pre, s * n_post)]
+    return np.concatenate(i), np.concatenate(j)
+
+
 def build_dense_projection(pre, post, *, name, dt, clock, likelihood, plastic,
-                           plasticity_steps=1, float32=False):
+                           plasticity_steps=1, float32=False, streams=1):
     """A ``Synapses`` holding W plus its :class:`DenseProjectionUpdater`.
+
+    Parameters
+    ----------
+    pre, post : NeuronGroup
+        Layer l-1 and layer l, each holding ``streams`` copies of its layer.
+    streams : int
+        Number B of independent streams sharing W: the sums of stream s use
+        its own neurons; the plasticity adds the B local updates.
 
     Returns
     -------
     Synapses
         With the updater among its ``contained_objects``, so adding the
-        Synapses to a Network adds the fused pass too.
+        Synapses to a Network adds the fused pass too.  Its first
+        n_pre*n_post synapses hold W (see :func:`index_synapses`).
     """
+    n_pre, n_post = len(pre) // streams, len(post) // streams
     syn = Synapses(
         pre, post, dense_projection_equations(plastic=plastic), clock=clock, name=name,
         dtype={"w": np.float32} if float32 else None,
     )
-    # all-to-all in the order i-major, j-minor: synapse k = i*n_post + j
-    syn.connect(i=np.repeat(np.arange(len(pre)), len(post)),
-                j=np.tile(np.arange(len(post)), len(pre)))
+    i, j = index_synapses(n_pre, n_post, streams)
+    syn.connect(i=i, j=j)
     updater = DenseProjectionUpdater(
-        syn, len(pre), len(post), dt=dt, likelihood=likelihood, plastic=plastic,
-        plasticity_steps=plasticity_steps, float32=float32, clock=clock,
+        syn, n_pre, n_post, dt=dt, likelihood=likelihood, plastic=plastic,
+        plasticity_steps=plasticity_steps, float32=float32, clock=clock, streams=streams,
     )
     syn.contained_objects.append(updater)
     return syn

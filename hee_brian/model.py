@@ -610,6 +610,18 @@ class HEEModel:
             )
         return arr
 
+    def _check_streams(self, streams):
+        if not isinstance(streams, (int, np.integer)) or isinstance(streams, bool) or streams < 1:
+            raise HEEParameterError(f"streams must be an integer >= 1, got {streams!r}.")
+        if streams > 1 and self.projection_impl != "dense":
+            raise HEEParameterError(
+                f"streams = {streams} shares one weight matrix among parallel copies of the "
+                f"network, which the dense projection does; it runs on {DENSE_DEVICES}, not "
+                f"with device={self.device!r} and projection={self.projection!r}. Use "
+                "streams=1 or device='cpp_standalone' with projection='auto'."
+            )
+        return int(streams)
+
     def _run(self, spec, seed, **kwds):
         backend = get_backend(self.device, self.threads)
         built = backend.run(self, spec, seed, **kwds)
@@ -651,7 +663,7 @@ class HEEModel:
 
     # ------------------------------------------------------------------
     def infer(self, x0, duration, record_every=None, presentation=None, layers=None,
-              spikes=True, record_adaptation=True, initial_state=None, seed=None):
+              spikes=True, record_adaptation=True, initial_state=None, seed=None, streams=1):
         """Sample the latents with layer 0 clamped to ``x0``.
 
         Parameters
@@ -672,6 +684,12 @@ class HEEModel:
             ``Recording.final_state`` of an earlier run, to continue a chain.
         seed : int, optional
             Seed of this run (default: derived from the model seed).
+        streams : int
+            Run B independent copies of the network side by side (dense
+            projection only), patch ``p`` going to stream ``p % B``: with B
+            patches, B posteriors are sampled at once.  Recorded neuron
+            ``s*n_l + j`` is neuron j of stream s (likewise for spikes and
+            ``final_state``).
 
         Returns
         -------
@@ -679,6 +697,14 @@ class HEEModel:
         """
         stim = self._check_stimuli(x0, "x0")
         n_steps = self._steps(duration, "duration")
+        B = self._check_streams(streams)
+        if stim.shape[0] % B:
+            raise HEEParameterError(
+                f"x0 holds {stim.shape[0]} patches, which do not divide among streams = {B}; "
+                "give a multiple of streams patches."
+            )
+        # row r of the stimulus holds patches r*B .. r*B + B - 1, stream-major
+        stim = stim.reshape(stim.shape[0] // B, B * stim.shape[1])
         if stim.shape[0] > 1:
             if presentation is None:
                 raise HEEParameterError(
@@ -698,19 +724,20 @@ class HEEModel:
         record_vars = ("x", "epsbar", "a") if (record_adaptation and self.adaptation) else ("x", "epsbar")
         spec = RunSpec(mode="clamped", n_steps=n_steps, n_stimuli=stim.shape[0],
                        presentation_steps=pres, record_steps=rec,
-                       record_layers=tuple(layers), record_vars=record_vars, spikes=bool(spikes))
-        state = self._initial_state(initial_state)
+                       record_layers=tuple(layers), record_vars=record_vars, spikes=bool(spikes),
+                       streams=B)
+        state = self._initial_state(initial_state, B)
         seed = self._next_seed(seed)
         built = self._run(spec, seed, stimuli=stim, state=state)
         return self._recording(built, spec, seed)
 
-    def _initial_state(self, initial_state):
+    def _initial_state(self, initial_state, streams=1):
         if initial_state is None:
             return None
         state = {}
         for (name, l), v in initial_state.items():
             v = np.asarray(v, dtype=float)
-            want = self.layers[l].n * (self.n_interneurons if name == "eps" else 1)
+            want = streams * self.layers[l].n * (self.n_interneurons if name == "eps" else 1)
             if v.shape != (want,):
                 raise HEEParameterError(
                     f"initial_state[({name!r}, {l})] has shape {v.shape}, expected ({want},)."
@@ -734,14 +761,14 @@ class HEEModel:
                 a[l] = np.asarray(mon.a).T.copy()
         for l, mon in built.spike_monitors.items():
             spk[l] = SpikeTrains(t=np.asarray(mon.t / second), i=np.array(mon.i[:]),
-                                 n=self.layers[l].n)
+                                 n=spec.streams * self.layers[l].n)
         info = {"dt": self.dt_s, "seed": seed, "device": self.device, **self.last_times}
         return Recording(t=t, x=x, eps=eps, a=a, spikes=spk, final_state=state, info=info)
 
     # ------------------------------------------------------------------
     def learn(self, data, presentation=20 * ms, eta_w=0.5 * Hz, eta_b=0.1 * Hz,
               n_presentations=None, chunk=500, plasticity_dt=None, checkpoint=None,
-              progress=True, seed=None):
+              progress=True, seed=None, streams=1):
         """Learn with local plasticity while patches are presented in sequence.
 
         Inference and plasticity run concurrently (DESIGN.md section 3).  The
@@ -762,7 +789,8 @@ class HEEModel:
             Total patches to show (default ``len(data)``), rounded up to a
             whole number of chunks.
         chunk : int
-            Patches per simulation run (one compiled project serves all).
+            Patches per simulation run (one compiled project serves all);
+            with ``streams`` > 1, a multiple of ``streams``.
         plasticity_dt : Quantity, optional
             Step of the plasticity clock (default dt).
         checkpoint : str or Path, optional
@@ -771,6 +799,14 @@ class HEEModel:
         progress : bool
             Print patches done, rate and time left.
         seed : int, optional
+        streams : int
+            Number B of independent patch streams presented at once, each to
+            its own copy of every layer, all sharing the weights: the
+            plasticity adds the B local updates, so a patch moves W as much
+            as in a single stream while B patches are shown per presentation
+            time (dense projection only).  Patch ``p`` goes to stream
+            ``p % B``.  A learned bias has one copy per stream within a
+            chunk; the copies' changes are added after it.
 
         Returns
         -------
@@ -784,7 +820,13 @@ class HEEModel:
         plast = 1 if plasticity_dt is None else self._steps(plasticity_dt, "plasticity_dt")
         if not isinstance(chunk, (int, np.integer)) or chunk < 1:
             raise HEEParameterError(f"chunk must be a positive integer, got {chunk!r}.")
+        B = self._check_streams(streams)
         chunk = int(min(chunk, n_presentations or len(data)))
+        if chunk % B:
+            raise HEEParameterError(
+                f"chunk = {chunk} patches does not divide among streams = {B}; "
+                f"use a chunk that is a multiple of {B} (e.g. {B * max(1, chunk // B)})."
+            )
         total = int(n_presentations or len(data))
         n_chunks = -(-total // chunk)
         fingerprint = hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest()
@@ -793,28 +835,33 @@ class HEEModel:
         if checkpoint is not None:
             checkpoint = Path(checkpoint)
             if checkpoint.exists():
-                start, state, history = self._resume(checkpoint, fingerprint, total, chunk)
+                start, state, history = self._resume(checkpoint, fingerprint, total, chunk, B)
                 if progress:
                     print(f"resuming from {checkpoint}: {start * chunk}/{n_chunks * chunk} "
                           "patches done", file=sys.stderr, flush=True)
-        spec = RunSpec(mode="clamped", n_steps=chunk * pres, learn=True, n_stimuli=chunk,
-                       presentation_steps=pres, plasticity_steps=plast)
+        rows = chunk // B  # presentations per chunk; each shows B patches side by side
+        spec = RunSpec(mode="clamped", n_steps=rows * pres, learn=True, n_stimuli=rows,
+                       presentation_steps=pres, plasticity_steps=plast, streams=B)
         t_start = time.perf_counter()
         for c in range(start, n_chunks):
             idx = np.arange(c * chunk, (c + 1) * chunk) % len(data)
             W_before = self._W
-            built = self._run(spec, base_seed + c, stimuli=data[idx], state=state,
+            # row r of the TimedArray holds patches r*B .. r*B + B - 1, stream-major
+            stim = data[idx].reshape(rows, B * data.shape[1])
+            built = self._run(spec, base_seed + c, stimuli=stim, state=state,
                               eta_w=eta_w_v * Hz, eta_b=eta_b_v * Hz)
             state = self._final_state(built, spec)
-            W_new = [np.array(syn.w[:], dtype=float).reshape(w.shape)
+            W_new = [np.array(syn.w[:w.size], dtype=float).reshape(w.shape)
                      for syn, w in zip(built.projections, self._W)]
-            b_new = [np.array(g.b[:], dtype=float) for g in built.neurons]
+            # each stream's copy of a learned bias moved on its own: add the moves
+            b_new = [b + (np.array(g.b[:], dtype=float).reshape(B, -1) - b).sum(axis=0)
+                     for g, b in zip(built.neurons, self._b)]
             extra = {f"W[{l}]": w for l, w in enumerate(W_new)}
             extra.update({f"b[{l}]": v for l, v in enumerate(b_new)})
             try:
                 self._check_finite(built, spec, state, extra)
             except SimulationDiverged as exc:
-                exc.time += c * chunk * pres * self.dt_s
+                exc.time += c * rows * pres * self.dt_s
                 raise SimulationDiverged(exc.variable, exc.time, self.dt_s,
                                          "Weights were left as they were before the failing chunk.") from None
             self._W, self._b = W_new, b_new
@@ -823,7 +870,8 @@ class HEEModel:
             history["dW"].append(float(sum(np.linalg.norm(a - b) for a, b in zip(W_new, W_before))))
             history["wall_s"].append(time.perf_counter() - t_start)
             if checkpoint is not None:
-                self._write_checkpoint(checkpoint, fingerprint, c + 1, state, history, total, chunk)
+                self._write_checkpoint(checkpoint, fingerprint, c + 1, state, history, total,
+                                       chunk, B)
             if progress:
                 elapsed = time.perf_counter() - t_start
                 rate = (done - start * chunk) / elapsed
@@ -833,25 +881,27 @@ class HEEModel:
                       f"~{left:.0f} s left", file=sys.stderr, flush=True)
         return history
 
-    def _write_checkpoint(self, path, fingerprint, next_chunk, state, history, total, chunk):
+    def _write_checkpoint(self, path, fingerprint, next_chunk, state, history, total, chunk,
+                          streams=1):
         arrays = {f"W_{l}": w for l, w in enumerate(self._W)}
         arrays.update({f"b_{l}": v for l, v in enumerate(self._b)})
         arrays.update({f"state_{k[0]}_{k[1]}": v for k, v in state.items()})
         meta = {"config": self.config(), "fingerprint": fingerprint, "next_chunk": next_chunk,
-                "total": total, "chunk": chunk, "history": history}
+                "total": total, "chunk": chunk, "streams": streams, "history": history}
         arrays["meta"] = np.array(json.dumps(meta))
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(tmp, **arrays)
         os.replace(tmp, path)  # atomic: an interrupt leaves the old or the new file
 
-    def _resume(self, path, fingerprint, total, chunk):
+    def _resume(self, path, fingerprint, total, chunk, streams=1):
         f = _Checkpoint(path).load()
         meta = json.loads(str(f["meta"]))
-        if meta["fingerprint"] != fingerprint or meta["total"] != total or meta["chunk"] != chunk:
+        if meta["fingerprint"] != fingerprint or meta["total"] != total or meta["chunk"] != chunk \
+                or meta.get("streams", 1) != streams:
             raise HEEParameterError(
                 f"checkpoint {path} was written for other data or another schedule "
-                "(patches, n_presentations or chunk differ); delete it or choose another "
-                "checkpoint path."
+                "(patches, n_presentations, chunk or streams differ); delete it or choose "
+                "another checkpoint path."
             )
         self.set_weights(W=[f[f"W_{l}"] for l in range(len(self._W))],
                          b=[f[f"b_{l}"] for l in range(len(self._b))])

@@ -60,6 +60,7 @@ class RunSpec:
     spikes: bool = False
     plasticity_steps: int = 1  # plasticity clock = plasticity_steps * dt
     stage_steps: int = 1  # marginal generation: steps per layer stage
+    streams: int = 1  # B parallel copies of every layer sharing the weights
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -105,6 +106,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
     """
     layers = model.layers
     L = len(layers) - 1
+    B = spec.streams  # stream s owns neurons s*n .. s*n + n - 1 of every group
     dt = model.dt
     clock = Clock(dt=dt, name="hee_clock")
     plasticity_clock = Clock(dt=dt * spec.plasticity_steps, name="hee_plasticity_clock")
@@ -115,7 +117,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
     stimulus = None
     if spec.mode == "clamped":
         stimulus = TimedArray(
-            np.zeros((spec.n_stimuli, layers[0].n)) if stimuli is None
+            np.zeros((spec.n_stimuli, B * layers[0].n)) if stimuli is None
             else np.asarray(stimuli, dtype=float),
             dt=dt * spec.presentation_steps,
             name="stimulus",
@@ -160,7 +162,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             )
             threshold = "rand() < rate*dt" if spec.spikes else None
         group = NeuronGroup(
-            layer.n,
+            B * layer.n,
             eqs,
             threshold=threshold,
             method="euler",
@@ -178,22 +180,23 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             averagers.append(None)
             continue
         K = model.n_interneurons
+        n_group = B * layer.n
         inter = NeuronGroup(
-            layer.n * K,
+            n_group * K,
             interneuron_equations(layer.family, top=top),
             method="euler",
             clock=clock,
             name=_name("interneurons", l),
         )
         # interneuron k*n + j is the k-th of the K paired with neuron j
-        pair = np.tile(np.arange(layer.n), K)
+        pair = np.tile(np.arange(n_group), K)
         inter.b = linked_var(group, "b", index=pair)
         if not top:
             inter.td = linked_var(group, "td", index=pair)
         avg = Synapses(
             inter, group, averaging_equations(), clock=clock, name=_name("average", l)
         )
-        avg.connect(i=np.arange(layer.n * K), j=pair)
+        avg.connect(i=np.arange(n_group * K), j=pair)
         interneurons.append(inter)
         averagers.append(avg)
         objects += [inter, avg]
@@ -208,11 +211,13 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
                 neurons[l - 1], neurons[l], name=_name("projection", l), dt=float(dt),
                 clock=clock, likelihood=spec.mode != "marginal", plastic=spec.learn,
                 plasticity_steps=spec.plasticity_steps,
-                float32=getattr(model, "float32", False),
+                float32=getattr(model, "float32", False), streams=B,
             )
             projections.append(syn)
             objects.append(syn)
             continue
+        if B > 1:
+            raise ValueError("streams > 1 needs the dense projection (cpp_standalone)")
         syn = Synapses(
             neurons[l - 1],
             neurons[l],
@@ -303,6 +308,13 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
     """
     state = state or {}
     values = []
+    B = spec.streams
+
+    def per_neuron(v, n):
+        """A per-neuron array of one stream, repeated for the B streams."""
+        v = np.asarray(v, dtype=float)
+        return v if v.shape == (B * n,) else np.tile(v, B)
+
     if spec.mode == "marginal":
         budget = [np.ones(layer.n) for layer in model.layers]
     else:
@@ -314,23 +326,25 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
         for p, v in fam.items():
             values.append((group, p, v))
         values.append((group, "tau_x", model.tau_x))
-        values.append((group, "b", model.biases[l]))
+        values.append((group, "b", per_neuron(model.biases[l], layer.n)))
         if "temperature" in group.variables:
             values.append((group, "temperature", float(temperature)))
         if l >= 1:
             values.append((group, "rate_scale", model.rate_scale))
-            values.append((group, "noise_budget", budget[l]))
+            values.append((group, "noise_budget", per_neuron(budget[l], layer.n)))
             if model.adaptation is not None and "m" in group.variables:
                 values.append((group, "m", float(model.adaptation.m)))
                 values.append((group, "tau_a", model.adaptation.tau_a))
             if "a" in group.variables and model.adaptation is not None and (
                 model.adaptation.variant in ("momentum", "activity")
             ) and spec.mode != "marginal":
-                values.append((group, "a", state.get(("a", l), np.zeros(layer.n))))
+                values.append((group, "a", per_neuron(state.get(("a", l), np.zeros(layer.n)),
+                                                      layer.n)))
         if "gate" in group.variables:
             values.append((group, "stage", float(L - l)))
         if l >= 1 or spec.mode != "clamped":
-            values.append((group, "x", state.get(("x", l), np.zeros(layer.n))))
+            values.append((group, "x", per_neuron(state.get(("x", l), np.zeros(layer.n)),
+                                                  layer.n)))
         if spec.learn:
             values.append((group, "eta_b", eta_b))
         inter = built.interneurons[l]
@@ -339,11 +353,15 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
                 values.append((inter, p, v))
             values.append((inter, "tau_eps", model.interneuron_tau(l)))
             values.append(
-                (inter, "eps", state.get(("eps", l), np.zeros(layer.n * model.n_interneurons)))
+                (inter, "eps", state.get(("eps", l), np.zeros(B * layer.n * model.n_interneurons)))
             )
             values.append((built.averagers[l], "n_interneurons", float(model.n_interneurons)))
     for l, syn in enumerate(built.projections, start=1):
-        values.append((syn, "w", model.weights[l - 1].ravel()))
+        w = model.weights[l - 1].ravel()
+        if B > 1:  # dense projection: the index synapses follow W (hee_brian.dense)
+            n_pre, n_post = model.layers[l - 1].n, model.layers[l].n
+            w = np.concatenate([w, np.zeros((B - 1) * (n_pre + n_post))])
+        values.append((syn, "w", w))
         if spec.learn:
             values.append((syn, "eta_w", eta_w))
     if built.stimulus is not None:

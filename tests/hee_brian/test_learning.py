@@ -4,22 +4,9 @@ import pytest
 from brian2 import Hz, ms
 
 import hee_brian as hb
+from analysis.receptive_fields import best_match_cosine
 
 pytestmark = pytest.mark.slow
-
-
-def sample_prior(family, size, rng):
-    """Draws from exp(-g(x)) by inverse transform on a fine grid."""
-    grid = np.linspace(-20, 20, 400001)
-    cdf = np.cumsum(np.exp(family.log_density(grid, 0.0)))
-    return np.interp(rng.random(size), cdf / cdf[-1], grid)
-
-
-def best_match_cosine(true, learned):
-    """Mean over true columns of the largest |cosine| with any learned column."""
-    t = true / np.linalg.norm(true, axis=0)
-    l = learned / np.linalg.norm(learned, axis=0)
-    return float(np.abs(t.T @ l).max(axis=1).mean())
 
 
 def test_local_plasticity_recovers_the_dictionary():
@@ -43,7 +30,7 @@ def test_local_plasticity_recovers_the_dictionary():
     model.set_weights(W=[start / s0**2])
     before = best_match_cosine(D, start)
     for eta_w in (2, 2, 1, 0.5):
-        z = sample_prior(model.layers[1].family, (8000, n1), rng)
+        z = model.layers[1].family.sample(0.0, (8000, n1), rng)
         data = z @ D.T + s0 * rng.normal(size=(8000, n0))
         model.learn(data, presentation=30 * ms, eta_w=eta_w * Hz, eta_b=0 * Hz,
                     chunk=4000, progress=False)
