@@ -39,6 +39,10 @@ Default (256 and 1024, a few minutes on 2 cores)::
 
     python benchmarks/bench_devices.py --out results/bench
 
+B = 16 patch streams sharing the weights (dense targets and the reference)::
+
+    python benchmarks/bench_devices.py --sizes 64 1024 --streams 16 --targets numpy_ref cpp
+
 On a GPU machine, large sizes with the GPU::
 
     python benchmarks/bench_devices.py --sizes 1024 4096 --targets numpy_ref cpp cuda
@@ -162,21 +166,22 @@ def patches(n, count, seed):
     return np.random.default_rng(seed).normal(0, 1, (count, n))
 
 
-def run_brian(model, mode, n_steps, pres_steps, slow_steps, seed):
+def run_brian(model, mode, n_steps, pres_steps, slow_steps, seed, streams=1):
     """One call on the model; returns (wall s, binary/run s, patches shown)."""
     from brian2 import Hz
 
     dt = model.dt
-    n_patch = max(1, n_steps // pres_steps)
+    n_rows = max(1, n_steps // pres_steps)
+    n_patch = n_rows * streams
     data = patches(model.sizes[0], n_patch, seed)
     t0 = time.perf_counter()
     if mode == "static":
-        model.infer(data, n_patch * pres_steps * dt, presentation=pres_steps * dt,
-                    record_every=n_patch * pres_steps * dt, spikes=False,
-                    record_adaptation=False, seed=seed)
+        model.infer(data, n_rows * pres_steps * dt, presentation=pres_steps * dt,
+                    record_every=n_rows * pres_steps * dt, spikes=False,
+                    record_adaptation=False, seed=seed, streams=streams)
     else:
         model.learn(data, presentation=pres_steps * dt, eta_w=0.01 * Hz, eta_b=0.01 * Hz,
-                    chunk=n_patch, progress=False, seed=seed,
+                    chunk=n_patch, progress=False, seed=seed, streams=streams,
                     plasticity_dt=(slow_steps if mode == "slow" else 1) * dt)
     wall = time.perf_counter() - t0
     sim = None
@@ -188,7 +193,7 @@ def run_brian(model, mode, n_steps, pres_steps, slow_steps, seed):
     return wall, model.last_times.get("run", wall), n_patch, sim
 
 
-def run_reference(model, mode, n_steps, pres_steps, seed):
+def run_reference(model, mode, n_steps, pres_steps, seed, streams=1):
     """The NumPy reference, one BLAS thread; returns (wall s, patches)."""
     from numpy_reference import simulate
 
@@ -196,16 +201,18 @@ def run_reference(model, mode, n_steps, pres_steps, seed):
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         threadpool_limits = None
-    n_patch = max(1, n_steps // pres_steps)
-    data = patches(model.sizes[0], n_patch, seed)
+    n_rows = max(1, n_steps // pres_steps)
+    data = patches(model.sizes[0], n_rows * streams, seed)
+    if streams > 1:  # each chain its own patch stream, shared summed plasticity
+        data = data.reshape(n_rows, streams, -1)
     ctx = threadpool_limits(limits=1) if threadpool_limits else _null()
     with ctx:
         t0 = time.perf_counter()
-        simulate(model, data[0], n_patch * pres_steps, record_every=n_patch * pres_steps,
+        simulate(model, data[0], n_rows * pres_steps, record_every=n_rows * pres_steps,
                  stimuli=data, presentation_steps=pres_steps, learn=mode != "static",
-                 eta_w=0.01, eta_b=0.01, seed=seed)
+                 eta_w=0.01, eta_b=0.01, seed=seed, chains=streams)
         wall = time.perf_counter() - t0
-    return wall, n_patch
+    return wall, n_rows * streams
 
 
 class _null:
@@ -216,9 +223,9 @@ class _null:
         return False
 
 
-def steps_for(n, target, budget_steps):
-    """Steps per timed run: fewer for big networks and slow devices."""
-    scale = max(1.0, (n / 256) ** 2)
+def steps_for(n, target, budget_steps, streams=1):
+    """Steps per timed run: fewer for big networks, many streams and slow devices."""
+    scale = max(1.0, (n / 256) ** 2) * streams
     steps = budget_steps / scale
     if target in ("numpy", "cython"):
         steps /= 20
@@ -232,8 +239,12 @@ def load():
         return (float("nan"),) * 3
 
 
+#: Targets that can run B streams sharing W (the fused dense projection).
+STREAM_TARGETS = ("numpy_ref", "cpp", "cpp_f32", "cpp_2threads")
+
+
 def bench(sizes, targets, modes, budget_steps, pres_steps, slow_steps, runtime_max_n,
-          all_modes=False, repeats=3, log=print):
+          all_modes=False, repeats=3, log=print, streams=1):
     """Run every (size, target, mode) and return the list of records.
 
     Without ``all_modes`` only the reference and the default device (``cpp``)
@@ -251,41 +262,48 @@ def bench(sizes, targets, modes, budget_steps, pres_steps, slow_steps, runtime_m
                 continue
             if target in ("numpy", "cython") and n > runtime_max_n:
                 continue
+            if streams > 1 and target not in STREAM_TARGETS:
+                log(f"n={n}: {target} skipped (streams > 1 needs the dense projection)")
+                continue
             for mode in modes:
                 if target == "numpy_ref" and mode == "slow":
                     continue  # the reference learns every step only
                 if not all_modes and mode != "every" and target not in ("numpy_ref", "cpp"):
                     continue
-                steps = steps_for(n, target, budget_steps)
+                steps = steps_for(n, target, budget_steps, streams)
                 steps -= steps % pres_steps
                 rec = {"n": n, "synapses": n * n, "target": target, "mode": mode,
-                       "steps": steps, "load_before": load()[0]}
+                       "streams": streams, "steps": steps, "load_before": load()[0]}
                 if target == "numpy_ref":
                     model = make_model(n, "cpp_standalone")
-                    walls = [run_reference(model, mode, steps, pres_steps, seed=5)
+                    walls = [run_reference(model, mode, steps, pres_steps, seed=5,
+                                           streams=streams)
                              for _ in range(repeats)]
                     wall, n_patch = min(walls)
                     rec["us_all"] = [1e6 * w / steps for w, _ in walls]
                     with PeakMemory() as mem:  # separate, short: tracing is slow
-                        run_reference(model, mode, 2 * pres_steps, pres_steps, seed=6)
+                        run_reference(model, mode, 2 * pres_steps, pres_steps, seed=6,
+                                      streams=streams)
                     rec.update(run_s=wall, build_s=0.0, rerun_s=wall)
                 else:
                     device, kwds = TARGETS[target]
                     model = make_model(n, device, **kwds)
                     t0 = time.perf_counter()
-                    run_brian(model, mode, steps, pres_steps, slow_steps, seed=3)
+                    run_brian(model, mode, steps, pres_steps, slow_steps, seed=3,
+                              streams=streams)
                     rec["build_s"] = time.perf_counter() - t0
                     rec["build_times"] = dict(model.last_times)
                     standalone = device.endswith("_standalone")
                     with PeakMemory(trace=False) as mem:
-                        runs = [run_brian(model, mode, steps, pres_steps, slow_steps, seed=4 + k)
+                        runs = [run_brian(model, mode, steps, pres_steps, slow_steps, seed=4 + k,
+                                          streams=streams)
                                 for k in range(repeats)]
                     rec["us_all"] = [1e6 * r[1] / steps for r in runs]
                     wall, run_s, n_patch, sim = min(runs, key=lambda r: r[1])
                     if not standalone:
                         with PeakMemory() as mem:  # separate, short: tracing is slow
                             run_brian(model, mode, 2 * pres_steps, pres_steps, slow_steps,
-                                      seed=6)
+                                      seed=6, streams=streams)
                     # cost of an extra run = everything but simulating the steps
                     overhead = wall - (sim if sim is not None else run_s)
                     rec.update(run_s=run_s, rerun_s=wall, sim_s=sim, overhead_s=overhead,
@@ -369,6 +387,9 @@ def main(argv=None):
     p.add_argument("--cache", default=None,
                    help="standalone build cache (default: a fresh temporary folder, so "
                         "build_s is a true first build)")
+    p.add_argument("--streams", type=int, default=1,
+                   help="B parallel patch streams sharing the weights (dense targets and "
+                        "the reference only); patches/s counts all streams")
     p.add_argument("--out", default="results/bench_devices", help="output folder")
     args = p.parse_args(argv)
 
@@ -386,7 +407,7 @@ def main(argv=None):
     records = bench(args.sizes, args.targets, args.modes, args.steps,
                     args.presentation_steps, args.slow_steps, args.runtime_max_n,
                     all_modes=args.all_modes, repeats=args.repeats,
-                    log=lambda s: print(s, flush=True))
+                    log=lambda s: print(s, flush=True), streams=args.streams)
     meta = {"argv": sys.argv[1:], "python": sys.version.split()[0],
             "machine": platform.machine(), "cpus": os.cpu_count(),
             "load_after": load(), "node": platform.node()}

@@ -841,7 +841,8 @@ class HEEModel:
                           "patches done", file=sys.stderr, flush=True)
         rows = chunk // B  # presentations per chunk; each shows B patches side by side
         spec = RunSpec(mode="clamped", n_steps=rows * pres, learn=True, n_stimuli=rows,
-                       presentation_steps=pres, plasticity_steps=plast, streams=B)
+                       presentation_steps=pres, plasticity_steps=plast, streams=B,
+                       learn_bias=eta_b_v > 0)
         t_start = time.perf_counter()
         for c in range(start, n_chunks):
             idx = np.arange(c * chunk, (c + 1) * chunk) % len(data)

@@ -61,6 +61,11 @@ class RunSpec:
     plasticity_steps: int = 1  # plasticity clock = plasticity_steps * dt
     stage_steps: int = 1  # marginal generation: steps per layer stage
     streams: int = 1  # B parallel copies of every layer sharing the weights
+    learn_bias: bool = True  # with learn: biases plastic too (False: eta_b = 0)
+
+    @property
+    def bias_plastic(self):
+        return self.learn and self.learn_bias
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -144,7 +149,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
                 layer.family,
                 clamped=spec.mode == "clamped",
                 top=False,
-                learn_bias=spec.learn,
+                learn_bias=spec.bias_plastic,
                 gated=gated,
             )
             threshold = None
@@ -156,7 +161,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
                 likelihood=spec.mode != "marginal",
                 adaptation=None if gated or model.adaptation is None
                 else model.adaptation.variant,
-                learn_bias=spec.learn,
+                learn_bias=spec.bias_plastic,
                 readout=model.readout,
                 gated=gated,
             )
@@ -174,8 +179,11 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         objects.append(group)
 
         # Marginal generation samples each conditional directly: no
-        # likelihood, so no interneurons are needed.
-        if gated:
+        # likelihood, so no interneurons are needed.  While learning with
+        # fixed biases, the top layer's interneurons would feed nothing (its
+        # epsbar enters only its own bias plasticity): leave them out, they
+        # would cost a third of the random numbers of a two-layer network.
+        if gated or (top and spec.learn and not spec.learn_bias):
             interneurons.append(None)
             averagers.append(None)
             continue
@@ -345,7 +353,7 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
         if l >= 1 or spec.mode != "clamped":
             values.append((group, "x", per_neuron(state.get(("x", l), np.zeros(layer.n)),
                                                   layer.n)))
-        if spec.learn:
+        if spec.bias_plastic:
             values.append((group, "eta_b", eta_b))
         inter = built.interneurons[l]
         if inter is not None:

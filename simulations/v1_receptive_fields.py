@@ -66,6 +66,9 @@ def parse_args(argv=None):
                     help="patches presented during learning (default: the variant's)")
     ap.add_argument("--eta-w", type=float, default=None, help="weight learning rate in Hz")
     ap.add_argument("--seed", type=int, default=1, help="model seed")
+    ap.add_argument("--init", default="patches", choices=["patches", "random"],
+                    help="initial dictionary: random whitened patches (default) or random "
+                         "directions")
     ap.add_argument("--device", default="cpp_standalone", help="Brian2 device")
     ap.add_argument("--images", default=None,
                     help="folder of images or IMAGES.mat file (default: built-in photos)")
@@ -332,7 +335,9 @@ def main(argv=None):
     params = v1.VARIANTS[args.variant]
     train = v1.training(args.variant)
     if args.n_patches is not None:
-        train["n_patches"] = args.n_patches
+        # whole presentations: every stream gets the same number of patches
+        train["n_patches"] = -(-args.n_patches // train["streams"]) * train["streams"]
+        train["chunk"] = min(train["chunk"], train["n_patches"])
     if args.eta_w is not None:
         from brian2 import Hz
 
@@ -342,29 +347,36 @@ def main(argv=None):
     # -- data
     t0 = time.perf_counter()
     images = ni.load_images(args.images, downsample=train["downsample"], f0=train["f0"])
-    patches = ni.sample_patches(images, train["n_patches"], side, seed=train["data_seed"],
-                                normalize=train["normalize"])
-    test_patches = ni.sample_patches(images, BLOCK, side, seed=train["data_seed"] + 1,
-                                     normalize=train["normalize"])
+    cut = dict(normalize=train["normalize"], remove_mean=train["remove_mean"])
+    patches = ni.sample_patches(images, train["n_patches"], side, seed=train["data_seed"], **cut)
+    test_patches = ni.sample_patches(images, BLOCK, side, seed=train["data_seed"] + 1, **cut)
     timings["data_s"] = time.perf_counter() - t0
     log(f"{len(images)} images, {len(patches)} training patches of {side}x{side}")
 
     # -- learning (resumes from the checkpoint)
-    model = v1.build(args.variant, seed=args.seed, device=args.device)
+    n_latents = params["n_latents"]
+    init = None
+    if args.init == "patches":  # patches of their own draw, not training patches
+        init = ni.sample_patches(images, n_latents, side, seed=train["data_seed"] + 2, **cut)
+    model = v1.build(args.variant, seed=args.seed, device=args.device, init_patches=init)
+    sigma0 = model.layers[0].family.sigma
+    r2_init = rfa.gabor_table(rfa.fit_gabors(
+        rfa.generative_fields(model.weights[0], (side, side), sigma0)))["r2"]
+    log(f"initial dictionary ({args.init}): {np.mean(r2_init >= R2_THRESHOLD):.0%} of fields "
+        f"with Gabor R^2 >= {R2_THRESHOLD}")
     ckpt = out / "checkpoint.npz"
     if args.fresh and ckpt.exists():
         ckpt.unlink()
     t0 = time.perf_counter()
     history = model.learn(patches, presentation=train["presentation"], eta_w=train["eta_w"],
                           eta_b=train["eta_b"], chunk=train["chunk"], checkpoint=ckpt,
-                          progress=True)
+                          progress=True, streams=train["streams"])
     timings["learn_s"] = time.perf_counter() - t0
     model.save(out / "model.npz")
     log(f"learned in {timings['learn_s']:.0f} s; model written to {out / 'model.npz'}")
 
     # -- receptive fields: generative weights and reverse correlation
     t0 = time.perf_counter()
-    sigma0 = model.layers[0].family.sigma
     gen = rfa.generative_fields(model.weights[0], (side, side), sigma0)
     fits_gen = rfa.gabor_table(rfa.fit_gabors(gen))
     good = fits_gen["r2"] >= R2_THRESHOLD
@@ -443,6 +455,8 @@ def main(argv=None):
         "gabor": {
             "threshold_r2": R2_THRESHOLD,
             "fraction_generative": float(good.mean()),
+            "fraction_initial_dictionary": float(np.mean(r2_init >= R2_THRESHOLD)),
+            "initial_dictionary": args.init,
             "control_fractions": control,
             "median_r2_generative": med(fits_gen["r2"]),
             "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),

@@ -24,7 +24,8 @@ def test_quick_variant_end_to_end(tmp_path):
                  "variability.png"):
         assert (tmp_path / name).exists(), name
     on_disk = json.loads((tmp_path / "summary.json").read_text())
-    assert on_disk["patches_presented"] == 400
+    assert on_disk["patches_presented"] == 512  # 32 presentations x 16 streams
+    assert 0.0 <= on_disk["gabor"]["fraction_initial_dictionary"] <= 1.0
     g = on_disk["gabor"]
     assert 0.0 <= g["fraction_generative"] <= 1.0
     assert set(g["control_fractions"]) >= {"white_random_weights",
