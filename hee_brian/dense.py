@@ -127,10 +127,102 @@ _TEMPLATE = r"""
     _real* __restrict _lik_v = _likbuf.data();
     for (size_t _k = 0; _k < (size_t)_B * _n_post; _k++) _lik_v[_k] = 0;
     {% endif %}
+    {% if streams == 1 %}
+    // One stream: one pass over W reads each weight once for both sums and
+    // writes it once with its update.
     for (int _i = 0; _i < _n_pre; _i++)
     {
         _real* __restrict _row = _W + (size_t)_i * _n_post;
-        // every stream's sums use row i as it was at the start of the step
+        _real _acc = 0;
+        {% if likelihood or plastic %}
+        const _real _e = _err_v[_i];
+        {% else %}
+        const _real _e = 0;
+        {% endif %}
+        if (_plastic_now)
+        {
+            const _real _c = _rate * _e;
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++)
+            {
+                const _real _w = _row[_j];
+                _acc += _w * _phi_v[_j];
+                {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
+                _row[_j] = _w + _c * _phi_v[_j];
+            }
+        }
+        else
+        {
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++)
+            {
+                const _real _w = _row[_j];
+                _acc += _w * _phi_v[_j];
+                {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
+            }
+        }
+        _td[_i] = _acc;
+    }
+    {% else %}
+    // Several streams: rows in blocks of four, so that each pass over a
+    // stream's phi and lik vectors serves four rows of W (register blocking,
+    // as in a GEMM kernel); the weight updates follow in a second pass.
+    int _i0 = 0;
+    {% if likelihood %}
+    for (; _i0 + 4 <= _n_pre; _i0 += 4)
+    {
+        _real* __restrict _r0 = _W + (size_t)_i0 * _n_post;
+        _real* __restrict _r1 = _r0 + _n_post;
+        _real* __restrict _r2 = _r1 + _n_post;
+        _real* __restrict _r3 = _r2 + _n_post;
+        // every stream's sums use the rows as they were at the start of the step
+        for (int _s = 0; _s < _B; _s++)
+        {
+            const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
+            _real* __restrict _lk = _lik_v + (size_t)_s * _n_post;
+            const _real* __restrict _es = _err_v + (size_t)_s * _n_pre + _i0;
+            const _real _e0 = _es[0], _e1 = _es[1], _e2 = _es[2], _e3 = _es[3];
+            _real _a0 = 0, _a1 = 0, _a2 = 0, _a3 = 0;
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++)
+            {
+                const _real _p = _ph[_j];
+                const _real _w0 = _r0[_j], _w1 = _r1[_j], _w2 = _r2[_j], _w3 = _r3[_j];
+                _a0 += _w0 * _p;
+                _a1 += _w1 * _p;
+                _a2 += _w2 * _p;
+                _a3 += _w3 * _p;
+                _lk[_j] += _w0 * _e0 + _w1 * _e1 + _w2 * _e2 + _w3 * _e3;
+            }
+            double* _t = _td + (size_t)_s * _n_pre + _i0;
+            _t[0] = _a0; _t[1] = _a1; _t[2] = _a2; _t[3] = _a3;
+        }
+        if (_plastic_now)
+        {
+            // the local updates of the B streams add up in the shared W
+            for (int _s = 0; _s < _B; _s++)
+            {
+                const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
+                const _real* __restrict _es = _err_v + (size_t)_s * _n_pre + _i0;
+                const _real _c0 = _rate * _es[0], _c1 = _rate * _es[1],
+                            _c2 = _rate * _es[2], _c3 = _rate * _es[3];
+                #pragma GCC ivdep
+                for (int _j = 0; _j < _n_post; _j++)
+                {
+                    const _real _p = _ph[_j];
+                    _r0[_j] += _c0 * _p;
+                    _r1[_j] += _c1 * _p;
+                    _r2[_j] += _c2 * _p;
+                    _r3[_j] += _c3 * _p;
+                }
+            }
+        }
+    }
+    {% endif %}
+    // the remaining rows (all rows when there is no likelihood), one at a time
+    for (int _i = _i0; _i < _n_pre; _i++)
+    {
+        _real* __restrict _row = _W + (size_t)_i * _n_post;
         for (int _s = 0; _s < _B; _s++)
         {
             const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
@@ -153,7 +245,6 @@ _TEMPLATE = r"""
         }
         if (_plastic_now)
         {
-            // the local updates of the B streams add up in the shared W
             for (int _s = 0; _s < _B; _s++)
             {
                 const _real _c = _rate * _err_v[(size_t)_s * _n_pre + _i];
@@ -163,6 +254,7 @@ _TEMPLATE = r"""
             }
         }
     }
+    {% endif %}
     {% if likelihood %}
     for (size_t _k = 0; _k < (size_t)_B * _n_post; _k++) _lik[_k] = _lik_v[_k];
     {% endif %}
