@@ -82,7 +82,7 @@ def training(variant="default"):
     return dict(TRAINING[variant])
 
 
-def build(variant="default", seed=1, init_patches=None, **overrides):
+def build(variant="default", seed=1, init_patches=None, sigma0=None, **overrides):
     """The untrained V1 model, with an initial dictionary.
 
     Parameters
@@ -95,6 +95,9 @@ def build(variant="default", seed=1, init_patches=None, **overrides):
         initialisation of dictionary learning; the fields start ~35 %
         Gabor-like by the R^2 >= 0.7 test, against 0 % for random ones).
         Default: random unit directions.
+    sigma0 : float, optional
+        Observation noise replacing the variant's (comparisons of regimes;
+        pick dt and ``tau_eps`` to match, see the module notes).
     **overrides
         Keywords of :class:`hee_brian.HEEModel` (``device``, ``dt``,
         ``tau_eps``, ...) replacing the variant's values.
@@ -105,7 +108,9 @@ def build(variant="default", seed=1, init_patches=None, **overrides):
         Initial columns scaled to ``init_norm`` in mean space
         (W = D / sigma_0^2), biases zero.
     """
-    p = _variant(variant)
+    p = dict(_variant(variant))
+    if sigma0 is not None:
+        p["sigma0"] = float(sigma0)
     n0 = p["patch_size"] ** 2
     kw = dict(tau_x=p["tau_x"], tau_eps=p["tau_eps"], dt=p["dt"],
               n_interneurons=p["n_interneurons"], seed=seed, phi="linear")

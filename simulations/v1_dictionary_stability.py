@@ -46,7 +46,6 @@ for p in (ROOT, ROOT / "benchmarks"):
 
 from brian2 import ms  # noqa: E402
 
-import hee_brian as hb  # noqa: E402
 import models  # noqa: E402
 from analysis import receptive_fields as rfa  # noqa: E402
 from hee_brian.datasets import natural_images as ni  # noqa: E402
@@ -92,12 +91,8 @@ def gabor_stats(W, sigma0, side):
 def run(sigma0, D0, patches, args, side):
     dt, tau_eps0, tau_eps1 = TIMESTEPS[sigma0]
     # the V1 model with this sigma_0 and its time steps
-    p = models.get("v1").VARIANTS[args.variant]
-    model = hb.HEEModel(
-        [hb.Layer(side * side, "gaussian", sigma=sigma0),
-         hb.Layer(p["n_latents"], "sparse", lam=p["lam"], delta=p["delta"], s=p["s"])],
-        tau_x=p["tau_x"], tau_eps=[tau_eps0 * ms, tau_eps1 * ms], dt=dt * ms,
-        n_interneurons=p["n_interneurons"], seed=args.seed)
+    model = models.get("v1").build(args.variant, seed=args.seed, sigma0=sigma0, dt=dt * ms,
+                                   tau_eps=[tau_eps0 * ms, tau_eps1 * ms])
     model.set_weights(W=[args.norm * D0 / sigma0**2])
     B = args.streams
     pres = int(round(args.presentation / dt))

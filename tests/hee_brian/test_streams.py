@@ -9,10 +9,9 @@ as one stream does (``tests/hee_brian/test_learning.py``).
 """
 import numpy as np
 import pytest
-from brian2 import Hz, ms, second
+from brian2 import ms, second
 
 import hee_brian as hb
-from analysis.receptive_fields import best_match_cosine
 from hee_brian.dense import index_synapses
 from models import linear_gaussian
 from numpy_reference import gaussian_posterior
@@ -98,7 +97,7 @@ def test_each_stream_samples_its_own_patch_posterior():
 
 
 @pytest.mark.slow
-def test_streams_learn_the_same_dictionary_as_one_stream():
+def test_streams_learn_the_same_dictionary_as_one_stream(learn_dictionary):
     """The dictionary-recovery problem of test_learning.py with 8 streams.
 
     Same data, schedule and rates per patch: B streams add their local
@@ -106,23 +105,7 @@ def test_streams_learn_the_same_dictionary_as_one_stream():
     shown at a time.  Single stream: best-match cosine 0.989 (its test);
     8 streams must reach 0.95 with the true column norms.
     """
-    rng = np.random.default_rng(0)
-    n0, n1, s0 = 16, 8, 0.5
-    model = hb.HEEModel([hb.Layer(n0, "gaussian", sigma=s0),
-                         hb.Layer(n1, "sparse", lam=1.0, delta=0.2, s=3.0)],
-                        n_interneurons=1, seed=2)
-    D = np.linalg.qr(rng.normal(size=(n0, n0)))[0][:, :n1]
-    start = rng.normal(size=(n0, n1))
-    start /= np.linalg.norm(start, axis=0)
-    model.set_weights(W=[start / s0**2])
-    before = best_match_cosine(D, start)
-    for eta_w in (2, 2, 1, 0.5):
-        z = model.layers[1].family.sample(0.0, (8000, n1), rng)
-        data = z @ D.T + s0 * rng.normal(size=(8000, n0))
-        model.learn(data, presentation=30 * ms, eta_w=eta_w * Hz, eta_b=0 * Hz,
-                    chunk=4000, progress=False, streams=8)
-    after = best_match_cosine(D, model.weights[0])
-    norms = np.linalg.norm(model.weights[0], axis=0) * s0**2
+    before, after, norms = learn_dictionary(streams=8)
     print(f"8 streams: best-match cosine {before:.3f} -> {after:.3f}; norms {np.round(norms, 2)}")
     assert after >= 0.95
     assert np.median(norms) == pytest.approx(1.0, abs=0.1)

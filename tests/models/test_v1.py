@@ -40,3 +40,13 @@ def test_bad_initial_patches_are_refused(bad, word):
 def test_unknown_variant_is_refused():
     with pytest.raises(hb.HEEParameterError, match="unknown v1 variant"):
         v1.build("huge")
+
+
+def test_sigma0_override_changes_only_the_observation_noise():
+    from brian2 import ms
+
+    model = v1.build("quick", sigma0=0.7, dt=0.2 * ms, tau_eps=[1 * ms, 2.5 * ms])
+    assert model.layers[0].family.sigma == 0.7
+    assert model.layers[1].family.params() == v1.build("quick").layers[1].family.params()
+    np.testing.assert_allclose(np.linalg.norm(model.weights[0], axis=0) * 0.7**2,
+                               v1.VARIANTS["quick"]["init_norm"])
