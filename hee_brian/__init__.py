@@ -12,7 +12,7 @@ momentum (Dong & Wu, NeurIPS 2023).
 ...                     tau_x=10*ms, device="runtime", seed=1)
 """
 from .errors import HEEParameterError, SimulationDiverged
-from .families import ExponentialFamily, gaussian, make_family, register_family, sparse
+from .families import ExponentialFamily, gaussian, make_family, register_family, sparse, student_t
 from .model import Adaptation, HEEModel, Layer
 from .recording import Recording, SpikeTrains
 
@@ -26,6 +26,7 @@ __all__ = [
     "SpikeTrains",
     "gaussian",
     "sparse",
+    "student_t",
     "make_family",
     "register_family",
     "ExponentialFamily",

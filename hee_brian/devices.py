@@ -194,7 +194,13 @@ class StandaloneBackend:
                         f"(unsigned long)brian::{seed_array}[0] + _i);",
                     )
                 else:
-                    device.insert_code("main", f"// hee seed via {seed_array}")
+                    # brian2cuda's cuRAND host and device generators (what
+                    # brian2.seed() emits, with the seed a run_arg)
+                    device.insert_code(
+                        "main",
+                        "random_number_buffer.set_seed("
+                        f"(unsigned long long)brian::{seed_array}[0]);",
+                    )
                 built.net.run(spec.n_steps * model.dt, namespace=built.namespace)
                 if self._duration_is_run_arg(spec):
                     self._duration_from_run_args(device, built)

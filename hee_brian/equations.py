@@ -30,6 +30,9 @@ __all__ = [
     "interneuron_equations",
     "projection_equations",
     "averaging_equations",
+    "shared_weight_equations",
+    "stream_projection_equations",
+    "hebbian_equations",
 ]
 
 def family_parameters(family: ExponentialFamily) -> str:
@@ -209,3 +212,50 @@ def projection_equations(*, likelihood: bool = True, plastic: bool = False) -> s
     else:
         lines.append("w : 1 (constant)")
     return "\n".join(lines)
+
+
+def shared_weight_equations(*, plastic: bool = False) -> str:
+    """Equations of the weight store that B parallel streams share.
+
+    With ``streams`` > 1 on the ``Synapses`` path, W lives once, in a group of
+    n_{l-1} x n_l elements (element k = i*n_l + j holds W_ij), and every
+    stream's synapses read it as a linked variable.  The plasticity is the
+    same local rule, summed over the streams by :func:`hebbian_equations`:
+
+        dW_ij/dt = eta_w * sum_s (x_{l-1} - epsbar_{l-1})_{s,i} phi(x_l)_{s,j}
+    """
+    if not plastic:
+        return "w : 1 (constant)"
+    return "\n".join([
+        "dw/dt = eta_w*hebb : 1",
+        "hebb : 1  # sum over streams of (x_pre - epsbar_pre)*phix_post",
+        "eta_w : Hz (shared, constant)",
+    ])
+
+
+def stream_projection_equations(*, likelihood: bool = True) -> str:
+    """Per-stream Synapses reading the shared W (see :func:`shared_weight_equations`).
+
+    The same two summed lines as :func:`projection_equations`, with ``w`` a
+    linked variable into the weight store, so all streams use one W.
+    """
+    lines = ["w : 1 (linked)",
+             "w_index : integer (constant)  # element of the store holding this W_ij",
+             "td_pre = w*phix_post : 1 (summed)"]
+    if likelihood:
+        lines.append("lik_post = w*(x_pre - epsbar_pre) : 1 (summed)")
+    return "\n".join(lines)
+
+
+def hebbian_equations() -> str:
+    """Synapses from layer l-1 into the weight store: each stream's local update.
+
+    Synapse (s, i, j) joins pre neuron s*n_{l-1} + i to weight element
+    i*n_l + j, and reads phi(x_l) of neuron s*n_l + j through a linked
+    variable; their sum is ``hebb`` of the store.
+    """
+    return "\n".join([
+        "phix_up : 1 (linked)",
+        "up_index : integer (constant)  # neuron s*n_l + j of the layer above",
+        "hebb_post = (x_pre - epsbar_pre)*phix_up : 1 (summed)",
+    ])

@@ -28,8 +28,10 @@ __all__ = [
     "ExponentialFamily",
     "Gaussian",
     "Sparse",
+    "StudentT",
     "gaussian",
     "sparse",
+    "student_t",
     "make_family",
     "register_family",
     "FAMILIES",
@@ -229,6 +231,61 @@ class Sparse(ExponentialFamily):
         return centre - 12 * self.s, centre + 12 * self.s
 
 
+@register_family
+@dataclass(frozen=True)
+class StudentT(ExponentialFamily):
+    """Student-t with weak Gaussian confinement: a heavy-tailed sparse prior.
+
+    g(x) = (nu + 1)/2 log(1 + x^2 / (nu scale^2)) + x^2 / (2 s^2).
+    Sparser than the smooth Laplace (:class:`Sparse`): most of the mass sits
+    within ``scale`` of zero and the tails fall off only as a power, so a
+    few large values explain what many moderate ones would under a Laplace.
+    ``nu = 1`` is the Cauchy prior of Olshausen & Field (1996).  The
+    potential is not convex (its curvature turns negative beyond
+    ``sqrt(nu) scale``), which the Langevin dynamics do not mind; ``s``
+    keeps the density normalisable for any eta and sets its variance.
+    """
+
+    nu: float = 1.0
+    scale: float = 0.2
+    s: float = 3.0
+    name = "student_t"
+
+    def __post_init__(self):
+        object.__setattr__(
+            self,
+            "param_ranges",
+            {"nu": (0.0, math.inf), "scale": (0.0, math.inf), "s": (0.0, math.inf)},
+        )
+
+    def gprime_expr(self, var, prefix=""):
+        p = prefix
+        return (
+            f"({p}nu + 1)*{var}/({p}nu*{p}scale**2 + {var}**2) + {var}/{p}s**2"
+        )
+
+    def g(self, x):
+        x = np.asarray(x)
+        return 0.5 * (self.nu + 1) * np.log1p(x**2 / (self.nu * self.scale**2)) + x**2 / (
+            2 * self.s**2
+        )
+
+    def gprime(self, x):
+        x = np.asarray(x)
+        return (self.nu + 1) * x / (self.nu * self.scale**2 + x**2) + x / self.s**2
+
+    def stiffness(self):
+        # g''(x) = (nu+1)(nu scale^2 - x^2)/(nu scale^2 + x^2)^2 + 1/s^2, largest at 0
+        return (self.nu + 1) / (self.nu * self.scale**2) + 1.0 / self.s**2
+
+    def support_for_quadrature(self, eta):
+        # Beyond the bulk the density is at most exp(eta x - x^2/(2 s^2)): a
+        # Gaussian of scale s centred at eta s^2.
+        centre = float(np.clip(eta * self.s**2, -1e3, 1e3))
+        width = max(12 * self.s, 60 * self.scale)
+        return min(0.0, centre) - width, max(0.0, centre) + width
+
+
 def gaussian(sigma: float = 1.0) -> Gaussian:
     """Gaussian family with standard deviation ``sigma`` (see :class:`Gaussian`)."""
     fam = Gaussian(sigma=sigma)
@@ -239,6 +296,13 @@ def gaussian(sigma: float = 1.0) -> Gaussian:
 def sparse(lam: float = 1.0, delta: float = 0.1, s: float = 10.0) -> Sparse:
     """Smooth-Laplace sparse family (see :class:`Sparse`)."""
     fam = Sparse(lam=lam, delta=delta, s=s)
+    fam.validate()
+    return fam
+
+
+def student_t(nu: float = 1.0, scale: float = 0.2, s: float = 3.0) -> StudentT:
+    """Heavy-tailed Student-t sparse family (see :class:`StudentT`)."""
+    fam = StudentT(nu=nu, scale=scale, s=s)
     fam.validate()
     return fam
 

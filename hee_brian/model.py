@@ -90,8 +90,9 @@ class Layer:
     n : int
         Number of neurons.
     family : str or ExponentialFamily
-        ``"gaussian"`` (parameter ``sigma``) or ``"sparse"`` (``lam``,
-        ``delta``, ``s``), or a family instance.
+        ``"gaussian"`` (parameter ``sigma``), ``"sparse"`` (``lam``,
+        ``delta``, ``s``), ``"student_t"`` (``nu``, ``scale``, ``s``), or a
+        family instance.
     **family_params
         Parameters of the family.
 
@@ -613,13 +614,6 @@ class HEEModel:
     def _check_streams(self, streams):
         if not isinstance(streams, (int, np.integer)) or isinstance(streams, bool) or streams < 1:
             raise HEEParameterError(f"streams must be an integer >= 1, got {streams!r}.")
-        if streams > 1 and self.projection_impl != "dense":
-            raise HEEParameterError(
-                f"streams = {streams} shares one weight matrix among parallel copies of the "
-                f"network, which the dense projection does; it runs on {DENSE_DEVICES}, not "
-                f"with device={self.device!r} and projection={self.projection!r}. Use "
-                "streams=1 or device='cpp_standalone' with projection='auto'."
-            )
         return int(streams)
 
     def _run(self, spec, seed, **kwds):
@@ -685,8 +679,8 @@ class HEEModel:
         seed : int, optional
             Seed of this run (default: derived from the model seed).
         streams : int
-            Run B independent copies of the network side by side (dense
-            projection only), patch ``p`` going to stream ``p % B``: with B
+            Run B independent copies of the network side by side, patch
+            ``p`` going to stream ``p % B``: with B
             patches, B posteriors are sampled at once.  Recorded neuron
             ``s*n_l + j`` is neuron j of stream s (likewise for spikes and
             ``final_state``).
@@ -804,7 +798,10 @@ class HEEModel:
             its own copy of every layer, all sharing the weights: the
             plasticity adds the B local updates, so a patch moves W as much
             as in a single stream while B patches are shown per presentation
-            time (dense projection only).  Patch ``p`` goes to stream
+            time.  The dense projection shares W in its fused pass; the
+            ``Synapses`` path (every other device, cuda_standalone included)
+            keeps W once in a weight store that each stream's synapses read
+            as a linked variable.  Patch ``p`` goes to stream
             ``p % B``.  A learned bias has one copy per stream within a
             chunk; the copies' changes are added after it.
 

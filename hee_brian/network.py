@@ -30,10 +30,13 @@ from brian2 import (
 from .dense import build_dense_projection
 from .equations import (
     averaging_equations,
+    hebbian_equations,
     interneuron_equations,
     latent_neuron_equations,
     observation_equations,
     projection_equations,
+    shared_weight_equations,
+    stream_projection_equations,
 )
 
 __all__ = ["RunSpec", "BuiltNetwork", "build_network", "run_values"]
@@ -92,6 +95,45 @@ class BuiltNetwork:
 
 def _name(prefix, layer):
     return f"{prefix}_{layer}"
+
+
+def _shared_weight_projection(lower, upper, l, n_pre, n_post, B, spec, *, clock,
+                              plasticity_clock):
+    """Weight store plus per-stream and Hebbian Synapses for B streams sharing W.
+
+    Returns the store (a NeuronGroup named like a projection, whose ``w``
+    element i*n_post + j is W_ij and which takes ``eta_w``) and the Synapses.
+    Ordering keeps the explicit Euler step of the reference: the summed
+    inputs and interneuron averages (order -1 in the 'groups' slot), then the
+    Hebbian sum (-0.75) read the state at the start of the step, the store
+    moves W next (-0.5), then the neurons (0).
+    """
+    n_w = n_pre * n_post
+    store = NeuronGroup(n_w, shared_weight_equations(plastic=spec.learn), method="euler",
+                        clock=plasticity_clock if spec.learn else clock,
+                        name=_name("projection", l), order=-0.5)
+    streams = np.repeat(np.arange(B), n_w)
+    i = np.tile(np.repeat(np.arange(n_pre), n_post), B)
+    j = np.tile(np.arange(n_post), B * n_pre)
+    # synapse s*n_w + i*n_post + j joins neuron i of stream s below to neuron j
+    # of stream s above, and reads W_ij
+    syn = Synapses(lower, upper, stream_projection_equations(likelihood=spec.mode != "marginal"),
+                   clock=clock, name=_name("streams", l))
+    syn.connect(i=streams * n_pre + i, j=streams * n_post + j)
+    syn.w_index = np.tile(np.arange(n_w), B)
+    syn.w = linked_var(store, "w", index="w_index")
+    extra = [syn]
+    if spec.learn:
+        hebb = Synapses(lower, store, hebbian_equations(), clock=plasticity_clock,
+                        name=_name("hebbian", l))
+        hebb.connect(i=streams * n_pre + i, j=i * n_post + j)
+        hebb.up_index = streams * n_post + j
+        hebb.phix_up = linked_var(upper, "phix", index="up_index")
+        # after the interneuron averages (order -1: epsbar of this step), before
+        # the store moves W (-0.5), like the plasticity of the single-stream path
+        hebb.summed_updaters["hebb_post"].order = -0.75
+        extra.append(hebb)
+    return store, extra
 
 
 def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
@@ -225,7 +267,15 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             objects.append(syn)
             continue
         if B > 1:
-            raise ValueError("streams > 1 needs the dense projection (cpp_standalone)")
+            # B streams on any device: W once in a weight store, read by each
+            # stream's synapses through a linked variable; the plasticity sums
+            # the streams' local updates into it (hee_brian.equations).
+            store, extra = _shared_weight_projection(
+                neurons[l - 1], neurons[l], l, n_pre, n_post, B, spec,
+                clock=clock, plasticity_clock=plasticity_clock)
+            projections.append(store)
+            objects += [store, *extra]
+            continue
         syn = Synapses(
             neurons[l - 1],
             neurons[l],
@@ -366,7 +416,7 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
             values.append((built.averagers[l], "n_interneurons", float(model.n_interneurons)))
     for l, syn in enumerate(built.projections, start=1):
         w = model.weights[l - 1].ravel()
-        if B > 1:  # dense projection: the index synapses follow W (hee_brian.dense)
+        if B > 1 and isinstance(syn, Synapses):  # dense: the index synapses follow W
             n_pre, n_post = model.layers[l - 1].n, model.layers[l].n
             w = np.concatenate([w, np.zeros((B - 1) * (n_pre + n_post))])
         values.append((syn, "w", w))

@@ -55,7 +55,7 @@ from numpy_reference import simulate  # noqa: E402
 #: the interneurons' Euler limits, and the pixel interneurons' lag
 #: sigma_0^2 tau_eps below tau_x / (4 lambda_max) for the lambda_max each
 #: sigma_0 learns.
-TIMESTEPS = {0.35: (0.05, 0.45, 1.0), 0.5: (0.1, 0.45, 1.0), 0.7: (0.2, 1.0, 2.5)}
+TIMESTEPS = {0.35: (0.05, 0.45, 5.0), 0.5: (0.1, 0.45, 10.0), 0.7: (0.1, 1.0, 10.0)}
 R2_THRESHOLD = 0.7
 
 
@@ -92,7 +92,7 @@ def run(sigma0, D0, patches, args, side):
     dt, tau_eps0, tau_eps1 = TIMESTEPS[sigma0]
     # the V1 model with this sigma_0 and its time steps
     model = models.get("v1").build(args.variant, seed=args.seed, sigma0=sigma0, dt=dt * ms,
-                                   tau_eps=[tau_eps0 * ms, tau_eps1 * ms])
+                                   tau_eps=[tau_eps0 * ms, tau_eps1 * ms], prior=args.prior)
     model.set_weights(W=[args.norm * D0 / sigma0**2])
     B = args.streams
     pres = int(round(args.presentation / dt))
@@ -128,6 +128,8 @@ def main(argv=None):
     ap.add_argument("--presentation", type=float, default=30.0, help="ms per patch")
     ap.add_argument("--norm", type=float, default=0.5, help="starting column norm (mean space)")
     ap.add_argument("--variant", default="default", choices=["default", "quick"])
+    ap.add_argument("--prior", default=None, choices=sorted(models.get("v1").PRIORS),
+                    help="latent prior (default: the variant's)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "output" / "v1_dictionary_stability"))
     args = ap.parse_args(argv)
@@ -143,7 +145,8 @@ def main(argv=None):
     D0 = starting_dictionary(args.start, pool, v1.VARIANTS[args.variant]["n_latents"], args.seed)
     results = {str(s): run(s, D0, patches, args, side) for s in args.sigma0}
     summary = {"command": " ".join([Path(sys.argv[0]).name] + list(argv or sys.argv[1:])),
-               "start": args.start, "eta_w_hz_per_stream": args.eta_w, "streams": args.streams,
+               "start": args.start, "prior": args.prior or v1.VARIANTS[args.variant]["prior"],
+               "eta_w_hz_per_stream": args.eta_w, "streams": args.streams,
                "presentation_ms": args.presentation, "results": results}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 

@@ -2,8 +2,8 @@
 
 What it shows
 -------------
-The HEE model (``models/v1.py``: 8x8 whitened patches, 96 sparse latents)
-trained from scratch with concurrent inference and local plasticity on
+The HEE model (``models/v1.py``: 8x8 whitened patches, 96 sparse latents
+with a Cauchy prior) trained from scratch with concurrent inference and local plasticity on
 patches of the photos shipped with scikit-image / scikit-learn develops
 localised, oriented, band-pass receptive fields.  The trained network is
 then probed the way V1 is: white-noise reverse correlation, gratings over
@@ -17,12 +17,16 @@ What it writes (to ``--out``, default ``output/v1_receptive_fields``)
 - ``checkpoint.npz``: learning state after each chunk; an interrupted run
   started again with the same arguments resumes from it;
 - ``summary.json``: Gabor fraction, nx/ny medians, tuning distributions with
-  KS similarity to V1, Fano factors, timings and the command line;
+  KS similarity to V1, Fano factors, the top eigenvalue of sigma_0^2 W^T W
+  (the stiffness the sampler must follow), timings and the command line;
 - ``rf_grid.png``, ``traces.png``, ``nx_ny.png``, ``tuning_examples.png``,
   ``v1_distributions.png``, ``variability.png``.
 
-Run ``python simulations/v1_receptive_fields.py --help`` for the options;
-``--variant quick`` is a small smoke run.
+About 11 minutes on one core with the defaults (204,800 patches learned at
+~390 patches/s, then ~1.5 minutes of probing); 91 % of the fields pass the
+Gabor test (R^2 >= 0.7).  Run ``python simulations/v1_receptive_fields.py
+--help`` for the options; ``--variant quick`` is a small smoke run and
+``--prior laplace`` the smooth-Laplace prior the default replaced.
 """
 from __future__ import annotations
 
@@ -69,6 +73,8 @@ def parse_args(argv=None):
     ap.add_argument("--init", default="patches", choices=["patches", "random"],
                     help="initial dictionary: random whitened patches (default) or random "
                          "directions")
+    ap.add_argument("--prior", default=None, choices=sorted(models.get("v1").PRIORS),
+                    help="latent prior (default: the variant's, student_t)")
     ap.add_argument("--device", default="cpp_standalone", help="Brian2 device")
     ap.add_argument("--images", default=None,
                     help="folder of images or IMAGES.mat file (default: built-in photos)")
@@ -324,6 +330,11 @@ def _json_default(o):
     return str(o)
 
 
+def likelihood_lambda_max(W, sigma0):
+    """Top eigenvalue of sigma_0^2 W^T W, the stiffest posterior direction (1/tau_x)."""
+    return float(np.linalg.eigvalsh(sigma0**2 * W.T @ W)[-1])
+
+
 def main(argv=None):
     args = parse_args(argv)
     t_start = time.perf_counter()
@@ -358,8 +369,10 @@ def main(argv=None):
     init = None
     if args.init == "patches":  # patches of their own draw, not training patches
         init = ni.sample_patches(images, n_latents, side, seed=train["data_seed"] + 2, **cut)
-    model = v1.build(args.variant, seed=args.seed, device=args.device, init_patches=init)
+    model = v1.build(args.variant, seed=args.seed, device=args.device, init_patches=init,
+                     prior=args.prior)
     sigma0 = model.layers[0].family.sigma
+    lambda_init = likelihood_lambda_max(model.weights[0], sigma0)
     r2_init = rfa.gabor_table(rfa.fit_gabors(
         rfa.generative_fields(model.weights[0], (side, side), sigma0)))["r2"]
     log(f"initial dictionary ({args.init}): {np.mean(r2_init >= R2_THRESHOLD):.0%} of fields "
@@ -467,6 +480,10 @@ def main(argv=None):
             "ny_median": med(fits_gen["ny"][good]),
             "freq_median_cycles_per_pixel": med(fits_gen["freq"][good]),
         },
+        # the loop neurons -> pixel interneurons -> neurons stays stable while
+        # this stays well below ~120 at the default dt (models/v1.py)
+        "likelihood_lambda_max": {"initial": lambda_init,
+                                  "final": likelihood_lambda_max(model.weights[0], sigma0)},
         "tuning_rates_vs_v1": comparison,
         "tuning_spike_counts": {
             "circular_variance_median": med(props_spk["circular_variance"]),

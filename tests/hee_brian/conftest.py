@@ -7,7 +7,7 @@ import hee_brian as hb
 from analysis.receptive_fields import best_match_cosine
 
 
-def _learn_dictionary(streams=1):
+def _learn_dictionary(streams=1, device="cpp_standalone"):
     """The dictionary-recovery problem, learned with ``streams`` parallel streams.
 
     16 pixels, 8 sparse latents; data from the HEE generative model itself
@@ -26,7 +26,7 @@ def _learn_dictionary(streams=1):
     n0, n1, s0 = 16, 8, 0.5
     model = hb.HEEModel([hb.Layer(n0, "gaussian", sigma=s0),
                          hb.Layer(n1, "sparse", lam=1.0, delta=0.2, s=3.0)],
-                        n_interneurons=1, seed=2)
+                        n_interneurons=1, seed=2, device=device)
     D = np.linalg.qr(rng.normal(size=(n0, n0)))[0][:, :n1]
     start = rng.normal(size=(n0, n1))
     start /= np.linalg.norm(start, axis=0)

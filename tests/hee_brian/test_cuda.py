@@ -93,7 +93,8 @@ def _small_model(device, seed=1):
 
 @pytest.mark.slow
 def test_cuda_code_generates_and_compiles(tmp_path, monkeypatch):
-    """The whole model (interneurons, averages, both summed variables) as CUDA.
+    """The whole model (interneurons, averages, both summed variables, the
+    plasticity of B = 2 streams sharing W) as CUDA.
 
     Without a GPU the binary compiles and its run fails at cudaSetDevice;
     with one it must run.
@@ -110,9 +111,12 @@ def test_cuda_code_generates_and_compiles(tmp_path, monkeypatch):
     try:
         model = _small_model("cuda_standalone")
         backend = get_backend("cuda_standalone")
-        spec = RunSpec(mode="clamped", n_steps=40)  # no monitors: fewer files for nvcc
+        # learning with 2 streams sharing W: the weight store, the linked
+        # weights and the Hebbian sums too; no monitors: fewer files for nvcc
+        spec = RunSpec(mode="clamped", n_steps=40, learn=True, streams=2, learn_bias=False)
         try:
-            backend.run(model, spec, seed=1, stimuli=np.zeros((1, 16)))
+            backend.run(model, spec, seed=1, stimuli=np.zeros((1, 2 * 16)), eta_w=1 * Hz,
+                        eta_b=0 * Hz)
         except RuntimeError as exc:  # the run, not the build
             if gpu_compute_capability() is not None:
                 raise
@@ -126,8 +130,10 @@ def test_cuda_code_generates_and_compiles(tmp_path, monkeypatch):
     assert binary.is_file() and os.access(binary, os.X_OK)
     makefile = (project / "makefile").read_text()
     assert "-std=c++17" in makefile and "-std=c++11" not in makefile
-    assert any(f.name.startswith("projection_1_summed_variable")
-               for f in (project / "code_objects").glob("*.o"))
+    objects = [f.name for f in (project / "code_objects").glob("*.o")]
+    for name in ("streams_1_summed_variable_td", "streams_1_summed_variable_lik",
+                 "hebbian_1_summed_variable_hebb", "projection_1_stateupdater"):
+        assert any(o.startswith(name) for o in objects), (name, objects)
 
 
 @pytest.mark.gpu

@@ -31,11 +31,11 @@ def three_layer(projection, seed=2, **kwds):
     return model
 
 
-def learn_once(projection, plasticity_dt=None, **kwds):
+def learn_once(projection, plasticity_dt=None, streams=1, **kwds):
     model = three_layer(projection, **kwds)
-    data = np.random.default_rng(7).normal(0, 1, (4, 16))
-    model.learn(data, presentation=2.5 * ms, eta_w=20 * Hz, eta_b=5 * Hz, chunk=4,
-                progress=False, seed=11, plasticity_dt=plasticity_dt)
+    data = np.random.default_rng(7).normal(0, 1, (4 * streams, 16))
+    model.learn(data, presentation=2.5 * ms, eta_w=20 * Hz, eta_b=5 * Hz, chunk=4 * streams,
+                progress=False, seed=11, plasticity_dt=plasticity_dt, streams=streams)
     return model
 
 
@@ -79,6 +79,34 @@ def test_dense_equals_synapses_learning_every_step():
     for l in range(3):
         assert np.max(np.abs(syn.biases[l] - start.biases[l])) > 1e-4
         np.testing.assert_allclose(dense.biases[l], syn.biases[l], rtol=0, atol=FP_TOL)
+
+
+def test_streams_dense_equals_shared_weight_synapses():
+    """B = 3 streams: the fused pass and the Synapses path's weight store
+    (linked w, Hebbian sums into the store) learn the same W and biases."""
+    dense = learn_once("dense", streams=3)
+    syn = learn_once("synapses", streams=3)
+    start = three_layer("dense")
+    for l in range(2):
+        assert np.max(np.abs(syn.weights[l] - start.weights[l])) > 1e-3
+        np.testing.assert_allclose(dense.weights[l], syn.weights[l], rtol=0, atol=FP_TOL)
+    for l in range(3):
+        np.testing.assert_allclose(dense.biases[l], syn.biases[l], rtol=0, atol=FP_TOL)
+    # and three streams are not one stream shown the same patches
+    one = learn_once("dense", streams=1)
+    assert np.max(np.abs(one.weights[0] - dense.weights[0])) > 1e-3
+
+
+@pytest.mark.slow
+def test_streams_dense_equals_shared_weight_synapses_in_inference():
+    x0 = np.random.default_rng(3).normal(0, 1, (2, 16))
+    recs = {p: three_layer(p).infer(x0, 20 * ms, presentation=20 * ms, spikes=False, seed=12,
+                                    streams=2)
+            for p in ("dense", "synapses")}
+    for l in (1, 2):
+        assert recs["synapses"].x[l].shape[1] == 2 * (8 if l == 1 else 4)
+        np.testing.assert_allclose(recs["dense"].x[l], recs["synapses"].x[l], rtol=0,
+                                   atol=FP_TOL)
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ FAMILY_CASES = [
     hb.gaussian(sigma=2.0),
     hb.sparse(lam=1.0, delta=0.2, s=3.0),
     hb.sparse(lam=3.0, delta=0.05, s=10.0),
+    hb.student_t(nu=1.0, scale=0.2, s=3.0),
+    hb.student_t(nu=4.0, scale=0.5, s=10.0),
 ]
 
 
@@ -64,6 +66,26 @@ def test_sparse_mean_by_quadrature():
         assert fam.mean(eta) == pytest.approx(np.sum(x * w) / np.sum(w), rel=1e-6)
 
 
+def test_student_t_mean_and_exact_draws():
+    fam = hb.student_t(nu=1.0, scale=0.2, s=3.0)
+    assert fam.mean(0.0) == pytest.approx(0.0, abs=1e-10)
+    assert fam.mean(1.5) == pytest.approx(-fam.mean(-1.5), rel=1e-8)
+    x = np.linspace(-80, 80, 800001)
+    for eta in (0.3, 3.0):
+        w = np.exp(fam.log_density(x, eta) - fam.log_density(x, eta).max())
+        riemann = np.sum(x * w) / np.sum(w)
+        assert fam.mean(eta) == pytest.approx(riemann, rel=1e-6)
+        # exact draws: sample mean within 5 standard errors of A'(eta)
+        sd = np.sqrt(np.sum((x - riemann) ** 2 * w) / np.sum(w))
+        draws = fam.sample(eta, 40000, np.random.default_rng(3))
+        assert abs(draws.mean() - riemann) < 5 * sd / np.sqrt(draws.size)
+    # heavier-tailed than the smooth Laplace of the same variance: excess kurtosis
+    w = np.exp(fam.log_density(x, 0.0) - fam.log_density(x, 0.0).max())
+    var = np.sum(x**2 * w) / np.sum(w)
+    kurt = np.sum(x**4 * w) / np.sum(w) / var**2
+    assert kurt > 6.0  # Laplace: 6
+
+
 @pytest.mark.parametrize(
     "name, params, bad",
     [
@@ -72,6 +94,8 @@ def test_sparse_mean_by_quadrature():
         ("gaussian", {"sigma": float("nan")}, "sigma"),
         ("sparse", {"lam": -1.0}, "lam"),
         ("sparse", {"delta": 0.0}, "delta"),
+        ("student_t", {"nu": 0.0}, "nu"),
+        ("student_t", {"scale": -0.1}, "scale"),
     ],
 )
 def test_invalid_parameters_are_refused_by_name(name, params, bad):

@@ -1,8 +1,10 @@
-"""B parallel streams sharing one weight matrix (dense projection).
+"""B parallel streams sharing one weight matrix.
 
 ``HEEModel.infer/learn(streams=B)`` run B copies of every layer side by side;
 the fused dense pass (hee_brian.dense) gives each copy its own sums through
-the shared W and adds the B local weight updates.  The fast tests check the
+the shared W and adds the B local weight updates; on the Synapses path (any
+device) W lives in a weight store that each stream's synapses read as a
+linked variable (``tests/hee_brian/test_dense.py`` checks the two agree).  The fast tests check the
 index layout and the refusals; the slow ones check that each stream samples
 its own patch's exact posterior and that B streams learn the same dictionary
 as one stream does (``tests/hee_brian/test_learning.py``).
@@ -40,12 +42,27 @@ def small_model(**kwds):
 
 @pytest.mark.parametrize("kwds", [{"device": "runtime"},
                                   {"device": "cpp_standalone", "projection": "synapses"}])
-def test_streams_need_the_dense_projection(kwds):
+def test_streams_share_one_weight_store_on_the_synapses_path(kwds):
+    """Every device runs streams: W lives once, in a store the streams' Synapses link to."""
+    from hee_brian.network import RunSpec, build_network
+
     model = small_model(**kwds)
-    with pytest.raises(hb.HEEParameterError, match="streams = 4.*dense"):
-        model.learn(np.zeros((8, 4)), streams=4, progress=False)
-    with pytest.raises(hb.HEEParameterError, match="streams = 4.*dense"):
-        model.infer(np.zeros((4, 4)), 1 * ms, presentation=1 * ms, streams=4)
+    model.set_weights(W=[np.arange(8.0).reshape(4, 2)])
+    spec = RunSpec(mode="clamped", n_steps=1, learn=True, streams=3)
+    from brian2 import start_scope
+
+    start_scope()
+    built = build_network(model, spec)
+    store = built.projections[0]
+    assert len(store) == 4 * 2 and "hebb" in store.variables
+    syn = [o for o in built.net.objects if o.name == "streams_1"][0]
+    hebb = [o for o in built.net.objects if o.name == "hebbian_1"][0]
+    # stream s's synapse (i, j) joins neuron s*4 + i to s*2 + j and reads W_ij
+    s, i, j = 2, 3, 1
+    k = s * 8 + i * 2 + j
+    assert syn.i[k] == s * 4 + i and syn.j[k] == s * 2 + j and syn.w_index[k] == i * 2 + j
+    # its Hebbian synapse adds (x - epsbar) of that neuron times phi of that latent to W_ij
+    assert hebb.i[k] == s * 4 + i and hebb.j[k] == i * 2 + j and hebb.up_index[k] == s * 2 + j
 
 
 @pytest.mark.parametrize("streams", [0, 2.5, True])
@@ -63,10 +80,16 @@ def test_chunk_and_patch_counts_must_divide_among_streams():
 
 
 @pytest.mark.slow
-def test_each_stream_samples_its_own_patch_posterior():
+@pytest.mark.parametrize("device", ["cpp_standalone", "runtime",
+                                    pytest.param("cuda_standalone", marks=pytest.mark.gpu)])
+def test_each_stream_samples_its_own_patch_posterior(device):
     """Four streams, four patches: every stream's mean is its patch's exact mean.
 
-    The model is that of the exact-posterior test (test_sampling.py).  10 s
+    The model is that of the exact-posterior test (test_sampling.py).  On
+    cpp_standalone the streams share W through the fused dense pass, on the
+    runtime and cuda_standalone through the Synapses path's weight store
+    (runtime and cpp_standalone draw the same random numbers, so their
+    figures agree exactly).  10 s
     is 1000 tau_x per stream; the slowest posterior mode relaxes in about
     tau_x / 2, so each mean rests on ~1000 effective draws and has a standard
     error of ~0.03 posterior sd.  The tolerance, 0.2 sd, is 6 standard
@@ -74,7 +97,7 @@ def test_each_stream_samples_its_own_patch_posterior():
     reading another stream's neurons would miss by far more (checked below).
     """
     rng = np.random.default_rng(0)
-    model = linear_gaussian.build(weight_seed=0, column_norm=2.0, seed=1)
+    model = linear_gaussian.build(weight_seed=0, column_norm=2.0, seed=1, device=device)
     model.set_weights(b=[0.2 * rng.normal(size=16), 0.3 * rng.normal(size=8)])
     B = 4
     patches = np.array([linear_gaussian.sample_image(model, seed) for seed in range(B)])
@@ -107,5 +130,15 @@ def test_streams_learn_the_same_dictionary_as_one_stream(learn_dictionary):
     """
     before, after, norms = learn_dictionary(streams=8)
     print(f"8 streams: best-match cosine {before:.3f} -> {after:.3f}; norms {np.round(norms, 2)}")
+    assert after >= 0.95
+    assert np.median(norms) == pytest.approx(1.0, abs=0.1)
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_gpu_streams_learn_the_same_dictionary(learn_dictionary):
+    """The 8-stream dictionary-recovery check on cuda_standalone (weight store)."""
+    before, after, norms = learn_dictionary(streams=8, device="cuda_standalone")
+    print(f"GPU, 8 streams: best-match cosine {before:.3f} -> {after:.3f}")
     assert after >= 0.95
     assert np.median(norms) == pytest.approx(1.0, abs=0.1)

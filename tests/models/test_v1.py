@@ -45,7 +45,7 @@ def test_unknown_variant_is_refused():
 def test_sigma0_override_changes_only_the_observation_noise():
     from brian2 import ms
 
-    model = v1.build("quick", sigma0=0.7, dt=0.2 * ms, tau_eps=[1 * ms, 2.5 * ms])
+    model = v1.build("quick", sigma0=0.7, dt=0.1 * ms, tau_eps=[1 * ms, 10 * ms])
     assert model.layers[0].family.sigma == 0.7
     assert model.layers[1].family.params() == v1.build("quick").layers[1].family.params()
     np.testing.assert_allclose(np.linalg.norm(model.weights[0], axis=0) * 0.7**2,
