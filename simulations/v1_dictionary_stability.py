@@ -10,7 +10,9 @@ runs on those patches, and the fraction of fields with a Gabor fit of
 R^2 >= 0.7 is tracked.  At large observation noise sigma_0 the learning
 drifts away from localised fields (maximum likelihood gives most of the
 pixel variance to noise); at sigma_0 = 0.35, the V1 default, it keeps them.
-This is the measurement behind the choice of sigma_0 in ``models/v1.py``.
+This is the measurement behind the choice of sigma_0 in ``models/v1.py``
+(made with ``--prior laplace``, the smooth-Laplace prior; ``--prior``
+defaults to the model's, now the Cauchy prior).
 
 The dynamics are integrated by the NumPy reference of the HEE equations
 (``benchmarks/numpy_reference.py``) with ``--streams`` patch streams sharing
@@ -27,7 +29,7 @@ What it writes (to ``--out``, default ``output/v1_dictionary_stability``)
 
 Example (about 10 minutes on one core)::
 
-    python simulations/v1_dictionary_stability.py --sigma0 0.35 0.7 --patches 40000
+    python simulations/v1_dictionary_stability.py --sigma0 0.35 0.7 --patches 40000 --prior laplace
 """
 from __future__ import annotations
 
