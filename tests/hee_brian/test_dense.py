@@ -124,10 +124,11 @@ def test_dense_equals_synapses_in_inference():
 
 
 @pytest.mark.slow
-def test_dense_equals_synapses_on_a_slow_plasticity_clock():
-    dense = learn_once("dense", plasticity_dt=0.1 * ms)
-    syn = learn_once("synapses", plasticity_dt=0.1 * ms)
-    every = learn_once("dense")
+@pytest.mark.parametrize("streams", [1, 3])
+def test_dense_equals_synapses_on_a_slow_plasticity_clock(streams):
+    dense = learn_once("dense", plasticity_dt=0.1 * ms, streams=streams)
+    syn = learn_once("synapses", plasticity_dt=0.1 * ms, streams=streams)
+    every = learn_once("dense", streams=streams)
     for l in range(2):
         np.testing.assert_allclose(dense.weights[l], syn.weights[l], rtol=0, atol=FP_TOL)
     # the slow clock is really slower: a different (but close) result

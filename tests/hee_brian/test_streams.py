@@ -11,10 +11,11 @@ as one stream does (``tests/hee_brian/test_learning.py``).
 """
 import numpy as np
 import pytest
-from brian2 import ms, second
+from brian2 import ms, second, start_scope
 
 import hee_brian as hb
 from hee_brian.dense import index_synapses
+from hee_brian.network import RunSpec, build_network
 from models import linear_gaussian
 from numpy_reference import gaussian_posterior
 
@@ -44,15 +45,10 @@ def small_model(**kwds):
                                   {"device": "cpp_standalone", "projection": "synapses"}])
 def test_streams_share_one_weight_store_on_the_synapses_path(kwds):
     """Every device runs streams: W lives once, in a store the streams' Synapses link to."""
-    from hee_brian.network import RunSpec, build_network
-
     model = small_model(**kwds)
     model.set_weights(W=[np.arange(8.0).reshape(4, 2)])
-    spec = RunSpec(mode="clamped", n_steps=1, learn=True, streams=3)
-    from brian2 import start_scope
-
     start_scope()
-    built = build_network(model, spec)
+    built = build_network(model, RunSpec(mode="clamped", n_steps=1, learn=True, streams=3))
     store = built.projections[0]
     assert len(store) == 4 * 2 and "hebb" in store.variables
     syn = [o for o in built.net.objects if o.name == "streams_1"][0]
