@@ -79,7 +79,8 @@ def parse_args(argv=None):
     ap.add_argument("--images", default=None,
                     help="folder of images or IMAGES.mat file (default: built-in photos)")
     ap.add_argument("--rc-frames", type=int, default=None,
-                    help="white-noise frames for reverse correlation (default 12 blocks)")
+                    help="white-noise frames for reverse correlation (default 36 blocks of 336: "
+                         "12,096 frames, about 2 minutes)")
     ap.add_argument("--grating-repeats", type=int, default=2)
     ap.add_argument("--fano-blocks", type=int, default=3,
                     help="blocks of blank/stimulus trials for the variability analysis")
@@ -414,7 +415,7 @@ def main(argv=None):
     presentation = 3 * model.tau_x
     pres_s = float(presentation / second)
     t0 = time.perf_counter()
-    n_rc = args.rc_frames or 12 * BLOCK
+    n_rc = args.rc_frames or 36 * BLOCK
     n_rc = max(BLOCK, n_rc // BLOCK * BLOCK)
     sta = rfa.reverse_correlation(model, n_frames=n_rc, frame=presentation, contrast=1.0,
                                   lags=(0,), seed=args.seed, patch_shape=(side, side),
