@@ -22,9 +22,9 @@ What it writes (to ``--out``, default ``output/v1_receptive_fields``)
 - ``rf_grid.png``, ``traces.png``, ``nx_ny.png``, ``tuning_examples.png``,
   ``v1_distributions.png``, ``variability.png``.
 
-About 11 minutes on one core with the defaults (204,800 patches learned at
-~390 patches/s, then ~1.5 minutes of probing); 91 % of the fields pass the
-Gabor test (R^2 >= 0.7).  Run ``python simulations/v1_receptive_fields.py
+About 12 minutes on one core with the defaults (204,800 patches learned at
+~370 patches/s, then ~2 minutes of probing); 91 % of the fields pass the
+Gabor test (R^2 >= 0.7) with model seeds 1 and 2.  Run ``python simulations/v1_receptive_fields.py
 --help`` for the options; ``--variant quick`` is a small smoke run and
 ``--prior laplace`` the smooth-Laplace prior the default replaced.
 """
