@@ -35,6 +35,7 @@ __all__ = [
     "reverse_correlation",
     "gabor_table",
     "best_match_cosine",
+    "likelihood_lambda_max",
 ]
 
 
@@ -315,6 +316,18 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
     counts = np.concatenate(counts)
     sta = spike_triggered_average(frames, counts, lags=lags)
     return sta.reshape(-1, *patch_shape)
+
+
+def likelihood_lambda_max(W, sigma0):
+    """Top eigenvalue of sigma_0^2 W^T W: the stiffest posterior direction (in 1/tau_x).
+
+    For Gaussian pixels of noise sigma_0 and natural-parameter weights W, the
+    likelihood's precision on the latents is sigma_0^2 W^T W; its top
+    eigenvalue bounds the Euler step of the latents and of their loop with the
+    pixel interneurons (``models/v1.py``).
+    """
+    W = np.asarray(W, dtype=float)
+    return float(np.linalg.eigvalsh(sigma0**2 * W.T @ W)[-1])
 
 
 def best_match_cosine(reference, learned):

@@ -188,6 +188,14 @@ def averaging_equations() -> str:
     return "n_interneurons : 1 (shared, constant)\nepsbar_post = eps_pre/n_interneurons : 1 (summed)"
 
 
+def _summed_lines(likelihood: bool) -> list[str]:
+    """The two directions through W: top-down into the layer below, likelihood up."""
+    lines = ["td_pre = w*phix_post : 1 (summed)"]
+    if likelihood:
+        lines.append("lik_post = w*(x_pre - epsbar_pre) : 1 (summed)")
+    return lines
+
+
 def projection_equations(*, likelihood: bool = True, plastic: bool = False) -> str:
     """Equations of the Synapses object between layer l-1 (pre) and l (post).
 
@@ -201,9 +209,7 @@ def projection_equations(*, likelihood: bool = True, plastic: bool = False) -> s
       space and time (DESIGN.md section 3), integrated on the Synapses'
       own (plasticity) clock; the summed variables update on the neurons'.
     """
-    lines = ["td_pre = w*phix_post : 1 (summed)"]
-    if likelihood:
-        lines.append("lik_post = w*(x_pre - epsbar_pre) : 1 (summed)")
+    lines = _summed_lines(likelihood)
     if plastic:
         lines += [
             "dw/dt = eta_w*(x_pre - epsbar_pre)*phix_post : 1 (clock-driven)",
@@ -239,12 +245,9 @@ def stream_projection_equations(*, likelihood: bool = True) -> str:
     The same two summed lines as :func:`projection_equations`, with ``w`` a
     linked variable into the weight store, so all streams use one W.
     """
-    lines = ["w : 1 (linked)",
-             "w_index : integer (constant)  # element of the store holding this W_ij",
-             "td_pre = w*phix_post : 1 (summed)"]
-    if likelihood:
-        lines.append("lik_post = w*(x_pre - epsbar_pre) : 1 (summed)")
-    return "\n".join(lines)
+    return "\n".join(["w : 1 (linked)",
+                      "w_index : integer (constant)  # element of the store holding this W_ij",
+                      *_summed_lines(likelihood)])
 
 
 def hebbian_equations() -> str:

@@ -87,7 +87,7 @@ def gabor_stats(W, sigma0, side):
     return {"fraction": float(np.mean(fits["r2"] >= R2_THRESHOLD)),
             "median_r2": float(np.median(fits["r2"])),
             "median_norm": float(np.median(np.linalg.norm(D, axis=0))),
-            "lambda_max": float(np.linalg.eigvalsh(D.T @ D / sigma0**2)[-1])}
+            "lambda_max": rfa.likelihood_lambda_max(W, sigma0)}
 
 
 def run(sigma0, D0, patches, args, side):

@@ -331,11 +331,6 @@ def _json_default(o):
     return str(o)
 
 
-def likelihood_lambda_max(W, sigma0):
-    """Top eigenvalue of sigma_0^2 W^T W, the stiffest posterior direction (1/tau_x)."""
-    return float(np.linalg.eigvalsh(sigma0**2 * W.T @ W)[-1])
-
-
 def main(argv=None):
     args = parse_args(argv)
     t_start = time.perf_counter()
@@ -373,7 +368,7 @@ def main(argv=None):
     model = v1.build(args.variant, seed=args.seed, device=args.device, init_patches=init,
                      prior=args.prior)
     sigma0 = model.layers[0].family.sigma
-    lambda_init = likelihood_lambda_max(model.weights[0], sigma0)
+    lambda_init = rfa.likelihood_lambda_max(model.weights[0], sigma0)
     r2_init = rfa.gabor_table(rfa.fit_gabors(
         rfa.generative_fields(model.weights[0], (side, side), sigma0)))["r2"]
     log(f"initial dictionary ({args.init}): {np.mean(r2_init >= R2_THRESHOLD):.0%} of fields "
@@ -484,7 +479,7 @@ def main(argv=None):
         # the loop neurons -> pixel interneurons -> neurons stays stable while
         # this stays well below ~120 at the default dt (models/v1.py)
         "likelihood_lambda_max": {"initial": lambda_init,
-                                  "final": likelihood_lambda_max(model.weights[0], sigma0)},
+                                  "final": rfa.likelihood_lambda_max(model.weights[0], sigma0)},
         "tuning_rates_vs_v1": comparison,
         "tuning_spike_counts": {
             "circular_variance_median": med(props_spk["circular_variance"]),

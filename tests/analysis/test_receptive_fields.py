@@ -84,3 +84,11 @@ def test_sta_of_silent_neuron_is_zero():
     frames = np.random.default_rng(2).standard_normal((50, 4))
     sta = rfa.spike_triggered_average(frames, np.zeros((50, 1)))
     assert np.all(sta == 0)
+
+
+def test_likelihood_lambda_max_of_orthogonal_columns():
+    """Orthogonal columns of mean-space norms 1 and 2: sigma_0^2 W^T W = diag(1, 4)/sigma_0^2."""
+    s0 = 0.5
+    D = np.zeros((4, 2))
+    D[0, 0], D[1, 1] = 1.0, 2.0
+    assert rfa.likelihood_lambda_max(D / s0**2, s0) == pytest.approx(4.0 / s0**2)
