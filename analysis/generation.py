@@ -53,13 +53,40 @@ def gaussian_stats(x):
     return x.mean(axis=0), np.cov(x, rowvar=False)
 
 
+def psd_sqrt(cov):
+    """Symmetric square root of a covariance matrix.
+
+    Eigenvalues below ``n * eps`` times the largest (and negative ones) are
+    rounding noise of a positive semi-definite matrix and are set to zero.
+
+    Parameters
+    ----------
+    cov : ndarray, shape (n, n)
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+    """
+    cov = np.atleast_2d(np.asarray(cov, dtype=float))
+    w, v = linalg.eigh((cov + cov.T) / 2)
+    floor = cov.shape[0] * np.finfo(float).eps * max(float(w.max(initial=0.0)), 0.0)
+    w = np.where(w > floor, w, 0.0)
+    return (v * np.sqrt(w)) @ v.T
+
+
 def frechet_distance(mu1, cov1, mu2, cov2):
     """Squared Frechet distance between N(mu1, cov1) and N(mu2, cov2).
 
     d^2 = |mu1 - mu2|^2 + tr(cov1 + cov2 - 2 (cov1^{1/2} cov2 cov1^{1/2})^{1/2}),
 
-    computed through the symmetric form (eigendecompositions of symmetric
-    matrices) so it stays real and non-negative for singular covariances.
+    computed without squaring anything small: with S_k the symmetric
+    square roots of the covariances (eigenvalues below ``n * eps`` times the
+    largest set to zero, so rounding noise is not mistaken for variance), the
+    cross term tr (S_1 cov2 S_1)^{1/2} is the sum of the singular values of
+    S_1 S_2.  A singular value is computed to within eps ||S_1 S_2||, while
+    the square root of a computed eigenvalue of S_1 cov2 S_1 would carry an
+    error of sqrt(eps) there; the result therefore does not depend on the
+    linear-algebra library beyond rounding.
 
     Returns
     -------
@@ -69,10 +96,8 @@ def frechet_distance(mu1, cov1, mu2, cov2):
     cov1, cov2 = np.atleast_2d(cov1).astype(float), np.atleast_2d(cov2).astype(float)
     if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != (mu1.size,) * 2:
         raise ValueError("means and covariances must have matching shapes (d,), (d, d)")
-    w, v = linalg.eigh((cov1 + cov1.T) / 2)
-    s1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T  # cov1^{1/2}
-    m = s1 @ cov2 @ s1
-    cross = np.sqrt(np.clip(linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
+    s1, s2 = psd_sqrt(cov1), psd_sqrt(cov2)
+    cross = linalg.svdvals(s1 @ s2).sum()
     d2 = np.sum((mu1 - mu2) ** 2) + np.trace(cov1) + np.trace(cov2) - 2 * cross
     return float(max(d2, 0.0))
 

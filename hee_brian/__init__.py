@@ -11,12 +11,14 @@ momentum (Dong & Wu, NeurIPS 2023).
 ...                      hb.Layer(8, "sparse", lam=1.0, delta=0.2, s=3.0)],
 ...                     tau_x=10*ms, device="runtime", seed=1)
 """
-from .errors import HEEParameterError, SimulationDiverged
+from .errors import HEEParameterError, SimulationDiverged, install_excepthook
 from .families import ExponentialFamily, gaussian, make_family, register_family, sparse, student_t
 from .model import Adaptation, HEEModel, Layer
 from .recording import Recording, SpikeTrains
 
 __version__ = "0.1.0"
+
+install_excepthook()  # after Brian2's own hook (installed when brian2 is imported)
 
 __all__ = [
     "HEEModel",

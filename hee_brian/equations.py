@@ -24,6 +24,10 @@ from .families import ExponentialFamily
 from .nonlinearities import Phi, get_readout
 
 __all__ = [
+    "DIVERGENCE_BOUND",
+    "DIVERGENCE_WATCH",
+    "DIVERGENCE_WATCH_VARIABLE",
+    "GATE_UPDATE",
     "family_parameters",
     "latent_neuron_equations",
     "observation_equations",
@@ -34,6 +38,30 @@ __all__ = [
     "stream_projection_equations",
     "hebbian_equations",
 ]
+
+#: Marginal generation's gate: time runs in stages of ``stage_dt``, stage k
+#: of every cycle of ``n_stages`` (= L + 1) moving the layer whose ``stage``
+#: is k.  The gate is a variable set at the start of every step by
+#: :data:`GATE_UPDATE` (``timestep(t, stage_dt)`` is the stage index), so the
+#: schedule needs no table sized by the run's duration.
+_GATE = """gate : 1  # 1 while this layer's stage runs (GATE_UPDATE, every step)
+stage : 1 (shared, constant)
+stage_dt : second (shared, constant)
+n_stages : integer (shared, constant)"""
+
+#: |x| beyond which a state counts as diverged.
+DIVERGENCE_BOUND = 1e6
+
+#: Declaration and end-of-step code that record, per neuron, the first time
+#: its state stopped being finite (or left the bound); -1 s until then.
+#: ``SimulationDiverged`` reports that time, not the end of the run.
+DIVERGENCE_WATCH_VARIABLE = "t_diverged : second  # first time x left the finite range (-1 s: never)"
+DIVERGENCE_WATCH = ("t_diverged = t_diverged + (t - t_diverged)*int(t_diverged < 0*t)"
+                    f"*int(not (abs(x) < {DIVERGENCE_BOUND:g}))")
+
+#: Code run at the start of every step of a gated (marginal generation) layer.
+GATE_UPDATE = "gate = int(timestep(t, stage_dt) % n_stages == stage)"
+
 
 def family_parameters(family: ExponentialFamily) -> str:
     """Declarations of a family's parameters as shared constant variables."""
@@ -123,7 +151,7 @@ def latent_neuron_equations(
         family_parameters(family),
     ]
     if gated:
-        lines.append("gate = int(phase(t) == stage) : 1\nstage : 1 (shared, constant)")
+        lines.append(_GATE)
     return "\n".join(lines)
 
 
@@ -143,7 +171,11 @@ def observation_equations(
     """
     g = "gate*" if gated else ""
     if clamped:
-        lines = ["x = stimulus(t, i) : 1  # clamped to the presented patch"]
+        lines = [
+            "x = stimulus(timestep(t, presentation)*second, i) : 1  # clamped to patch "
+            "number t // presentation",
+            "presentation : second (shared, constant)  # time each patch is shown",
+        ]
     else:
         gp = family.gprime_expr("x")
         lines = [
@@ -158,7 +190,7 @@ def observation_equations(
         family_parameters(family),
     ]
     if gated:
-        lines.append("gate = int(phase(t) == stage) : 1\nstage : 1 (shared, constant)")
+        lines.append(_GATE)
     return "\n".join(lines)
 
 

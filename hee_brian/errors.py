@@ -4,7 +4,12 @@ Bad input is refused before any Brian2 object is built
 (:class:`HEEParameterError`); a simulation whose state stops being finite is
 stopped and reported (:class:`SimulationDiverged`) and nothing of it is
 written as a result.
+
+Both are the project's own messages, complete in themselves: they are
+printed without Brian2's "please report this bug" banner, and Brian2 keeps
+no debug files for them (:func:`install_excepthook`).
 """
+import sys
 
 
 class HEEParameterError(ValueError):
@@ -39,3 +44,28 @@ class SimulationDiverged(FloatingPointError):
         if detail:
             msg += " " + detail
         super().__init__(msg)
+
+
+def install_excepthook():
+    """Print hee-brian's own errors plainly, without Brian2's bug-report banner.
+
+    Importing Brian2 replaces ``sys.excepthook`` with a hook that answers
+    every uncaught exception with "Brian 2 encountered an unexpected error
+    ... please report this issue" and keeps debug files in the temporary
+    folder.  For :class:`HEEParameterError` and :class:`SimulationDiverged`
+    that sends the user to the wrong place; this hook prints them as Python
+    would and hands every other exception on to the hook it replaced.
+    Installing it twice is harmless.
+    """
+    previous = sys.excepthook
+    if getattr(previous, "_hee_brian", False):
+        return
+
+    def hook(exc_type, exc, tb):
+        if isinstance(exc_type, type) and issubclass(exc_type, (HEEParameterError,
+                                                                SimulationDiverged)):
+            return sys.__excepthook__(exc_type, exc, tb)
+        return previous(exc_type, exc, tb)
+
+    hook._hee_brian = True
+    sys.excepthook = hook

@@ -16,8 +16,9 @@ Add a family by subclassing :class:`ExponentialFamily` and decorating it with
 """
 from __future__ import annotations
 
+import difflib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from scipy import integrate
@@ -134,9 +135,18 @@ class ExponentialFamily:
         """Finite interval holding all but a negligible part of p(x | eta)."""
         raise NotImplementedError
 
-    def describe(self) -> str:
-        """Short human-readable name with parameters, e.g. ``gaussian(sigma=0.5)``."""
-        inner = ", ".join(f"{k}={v:g}" for k, v in self.params().items())
+    #: Parameters filled in from the family's defaults (set by make_family).
+    defaulted = ()
+
+    def describe(self, mark_defaults=False) -> str:
+        """Short human-readable name with parameters, e.g. ``gaussian(sigma=0.5)``.
+
+        With ``mark_defaults``, parameters the user did not give are marked
+        ``(default)``.
+        """
+        inner = ", ".join(
+            f"{k}={v:g}" + (" (default)" if mark_defaults and k in self.defaulted else "")
+            for k, v in self.params().items())
         return f"{self.name}({inner})"
 
 
@@ -330,11 +340,20 @@ def make_family(family, **params) -> ExponentialFamily:
             "register a new one with hee_brian.families.register_family."
         )
     cls = FAMILIES[family]
-    try:
-        fam = cls(**params)
-    except TypeError as exc:
+    valid = [f.name for f in fields(cls) if f.init]
+    unknown = [p for p in params if p not in valid]
+    if unknown:
+        hints = []
+        for p in unknown:
+            close = difflib.get_close_matches(p, valid, n=1)
+            hints.append(f"{p!r} (did you mean {close[0]!r}?)" if close else repr(p))
         raise HEEParameterError(
-            f"family {family!r} got unexpected parameters {sorted(params)}: {exc}"
-        ) from None
+            f"family {family!r} has no parameter {', '.join(hints)}; its parameters "
+            f"are {', '.join(valid)}."
+        )
+    fam = cls(**params)
+    # remembered so that print(model) and error messages can say which
+    # values the user did not write
+    object.__setattr__(fam, "defaulted", tuple(p for p in valid if p not in params))
     fam.validate()
     return fam

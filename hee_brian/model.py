@@ -24,6 +24,7 @@ from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimen
 
 from .devices import get_backend
 from .equations import (
+    DIVERGENCE_BOUND,
     averaging_equations,
     interneuron_equations,
     latent_neuron_equations,
@@ -33,7 +34,7 @@ from .equations import (
 from .dense import DENSE_DEVICES, PROJECTIONS
 from .errors import HEEParameterError, SimulationDiverged
 from .families import ExponentialFamily, make_family
-from .network import RunSpec
+from .network import RunSpec, stimulus_rows
 from .nonlinearities import get_phi, get_readout
 from .recording import Recording, SpikeTrains
 
@@ -44,8 +45,6 @@ __all__ = ["Layer", "Adaptation", "HEEModel", "STABILITY_LIMIT"]
 #: state-dependent stiffness and for the coupling between layers.
 STABILITY_LIMIT = 1.0
 
-#: |value| beyond which a state counts as diverged.
-DIVERGENCE_BOUND = 1e6
 
 
 def _as_time(value, name, allow_zero=False):
@@ -345,11 +344,11 @@ class HEEModel:
             k = layer.family.stiffness()
             checks.append(
                 (k / self.tau_eps_layers_s[l], f"the interneurons of layer {l} "
-                 f"({layer.family.describe()}, tau_eps = {self.tau_eps_layers_s[l] * 1e3:g} ms)")
+                 f"({layer.family.describe(mark_defaults=True)}, tau_eps = {self.tau_eps_layers_s[l] * 1e3:g} ms)")
             )
             checks.append(
                 (k / self.tau_x_s, f"the neurons of layer {l} "
-                 f"({layer.family.describe()}, tau_x = {self.tau_x_s * 1e3:g} ms)")
+                 f"({layer.family.describe(mark_defaults=True)}, tau_x = {self.tau_x_s * 1e3:g} ms)")
             )
         if self.adaptation is not None:
             checks.append((1 / self.adaptation.tau_a_s, "the adaptation current (tau_a)"))
@@ -534,13 +533,15 @@ class HEEModel:
         L = len(self.layers) - 1
         ad = None if self.adaptation is None else self.adaptation.variant
         parts = [
-            f"# layer 0 neurons (n={self.layers[0].n}, {self.layers[0].family.describe()}), "
+            f"# layer 0 neurons (n={self.layers[0].n}, "
+            f"{self.layers[0].family.describe(mark_defaults=True)}), "
             "clamped during inference and learning",
             observation_equations(self.layers[0].family, clamped=True),
         ]
         for l in range(1, L + 1):
             parts += [
-                f"# layer {l} neurons (n={self.layers[l].n}, {self.layers[l].family.describe()})",
+                f"# layer {l} neurons (n={self.layers[l].n}, "
+                f"{self.layers[l].family.describe(mark_defaults=True)})",
                 latent_neuron_equations(self.layers[l].family, self.phi_fn, top=l == L,
                                         adaptation=ad, readout=self.readout),
             ]
@@ -644,6 +645,15 @@ class HEEModel:
             return
         t_bad = spec.n_steps * self.dt_s
         var = bad[0]
+        # the neurons' own watch (hee_brian.equations.DIVERGENCE_WATCH): the
+        # first step at which x left the finite range
+        for l, group in enumerate(built.neurons):
+            if "t_diverged" not in group.variables:
+                continue
+            t_div = np.asarray(group.t_diverged[:], dtype=float)
+            t_div = t_div[t_div >= 0]
+            if t_div.size and float(t_div.min()) < t_bad:
+                t_bad, var = float(t_div.min()), f"x of layer {l}"
         for l, mon in built.state_monitors.items():
             for v in mon.record_variables:
                 tr = np.asarray(getattr(mon, v))
@@ -716,7 +726,7 @@ class HEEModel:
             if not 0 <= l < len(self.layers):
                 raise HEEParameterError(f"layers: no layer {l} in a {len(self.layers)}-layer model.")
         record_vars = ("x", "epsbar", "a") if (record_adaptation and self.adaptation) else ("x", "epsbar")
-        spec = RunSpec(mode="clamped", n_steps=n_steps, n_stimuli=stim.shape[0],
+        spec = RunSpec(mode="clamped", n_steps=n_steps, n_stimuli=stimulus_rows(stim.shape[0]),
                        presentation_steps=pres, record_steps=rec,
                        record_layers=tuple(layers), record_vars=record_vars, spikes=bool(spikes),
                        streams=B)
@@ -837,7 +847,8 @@ class HEEModel:
                     print(f"resuming from {checkpoint}: {start * chunk}/{n_chunks * chunk} "
                           "patches done", file=sys.stderr, flush=True)
         rows = chunk // B  # presentations per chunk; each shows B patches side by side
-        spec = RunSpec(mode="clamped", n_steps=rows * pres, learn=True, n_stimuli=rows,
+        spec = RunSpec(mode="clamped", n_steps=rows * pres, learn=True,
+                       n_stimuli=stimulus_rows(rows),
                        presentation_steps=pres, plasticity_steps=plast, streams=B,
                        learn_bias=eta_b_v > 0)
         t_start = time.perf_counter()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import (
     Clock,
+    second,
     Network,
     NeuronGroup,
     SpikeMonitor,
@@ -28,7 +29,11 @@ from brian2 import (
 )
 
 from .dense import build_dense_projection
+from .stateupdater import euler
 from .equations import (
+    DIVERGENCE_WATCH,
+    DIVERGENCE_WATCH_VARIABLE,
+    GATE_UPDATE,
     averaging_equations,
     hebbian_equations,
     interneuron_equations,
@@ -39,7 +44,8 @@ from .equations import (
     stream_projection_equations,
 )
 
-__all__ = ["RunSpec", "BuiltNetwork", "build_network", "run_values"]
+__all__ = ["RunSpec", "BuiltNetwork", "build_network", "run_values", "stimulus_rows",
+           "stimulus_table"]
 
 MODES = ("clamped", "joint", "marginal")
 
@@ -55,7 +61,7 @@ class RunSpec:
     mode: str  # "clamped" (inference/learning), "joint" or "marginal"
     n_steps: int
     learn: bool = False
-    n_stimuli: int = 1  # rows of the stimulus TimedArray (clamped mode)
+    n_stimuli: int = 1  # rows of the stimulus table (clamped mode; see stimulus_rows)
     presentation_steps: int = 1  # steps each stimulus row is shown
     record_steps: int | None = None  # StateMonitor interval in steps (None: none)
     record_layers: tuple = ()  # which layers the StateMonitors cover
@@ -88,13 +94,37 @@ class BuiltNetwork:
     state_monitors: dict = field(default_factory=dict)  # layer -> StateMonitor
     spike_monitors: dict = field(default_factory=dict)  # layer -> SpikeMonitor
     stimulus: TimedArray | None = None
-    phase: TimedArray | None = None
     seed_holder: NeuronGroup | None = None
+    record_clock: Clock | None = None
     namespace: dict = field(default_factory=dict)
 
 
 def _name(prefix, layer):
     return f"{prefix}_{layer}"
+
+
+def stimulus_rows(n):
+    """Rows of the stimulus table for ``n`` patches: the next power of two.
+
+    Padding (with the last patch, which a clamped layer keeps showing after
+    the end anyway) lets runs with similar numbers of patches share one
+    compiled project.
+    """
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
+def stimulus_table(stimuli, rows):
+    """The patches as a table of ``rows`` rows, the last one repeated."""
+    stimuli = np.asarray(stimuli, dtype=float)
+    if stimuli.shape[0] < rows:
+        pad = np.repeat(stimuli[-1:], rows - stimuli.shape[0], axis=0)
+        stimuli = np.concatenate([stimuli, pad])
+    return stimuli
+
+
+def _watched(spec, l):
+    """Whether layer ``l`` has a state of its own to watch for divergence."""
+    return l >= 1 or spec.mode != "clamped"
 
 
 def _shared_weight_projection(lower, upper, l, n_pre, n_post, B, spec, *, clock,
@@ -109,7 +139,7 @@ def _shared_weight_projection(lower, upper, l, n_pre, n_post, B, spec, *, clock,
     moves W next (-0.5), then the neurons (0).
     """
     n_w = n_pre * n_post
-    store = NeuronGroup(n_w, shared_weight_equations(plastic=spec.learn), method="euler",
+    store = NeuronGroup(n_w, shared_weight_equations(plastic=spec.learn), method=euler,
                         clock=plasticity_clock if spec.learn else clock,
                         name=_name("projection", l), order=-0.5)
     streams = np.repeat(np.arange(B), n_w)
@@ -163,26 +193,21 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
 
     stimulus = None
     if spec.mode == "clamped":
+        # Row k of the table is the patch shown from k * presentation on;
+        # the table is indexed by the patch number (as a time in seconds,
+        # hee_brian.equations.observation_equations), so the presentation
+        # time is a run value, not part of the compiled structure.
         stimulus = TimedArray(
             np.zeros((spec.n_stimuli, B * layers[0].n)) if stimuli is None
-            else np.asarray(stimuli, dtype=float),
-            dt=dt * spec.presentation_steps,
+            else stimulus_table(stimuli, spec.n_stimuli),
+            dt=1 * second,
             name="stimulus",
         )
         namespace["stimulus"] = stimulus
-    phase = None
+    # Marginal generation: stage k (k = 0..L) lets layer L - k sample its
+    # conditional while the layers above hold still; cycles of L + 1 stages
+    # of stage_dt produce one sample (the gate of hee_brian.equations).
     gated = spec.mode == "marginal"
-    if gated:
-        # stage k (k = 0..L) lets layer L - k sample its conditional while the
-        # layers above hold still; cycles of L + 1 stages produce one sample.
-        n_stages = spec.n_steps // spec.stage_steps + 1
-        phase = TimedArray(
-            (np.arange(n_stages) % (L + 1)).astype(float),
-            dt=dt * spec.stage_steps,
-            name="phase",
-        )
-        namespace["phase"] = phase
-
     neurons, interneurons, averagers = [], [], []
     for l, layer in enumerate(layers):
         top = l == L
@@ -210,13 +235,17 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             threshold = "rand() < rate*dt" if spec.spikes else None
         group = NeuronGroup(
             B * layer.n,
-            eqs,
+            eqs + "\n" + DIVERGENCE_WATCH_VARIABLE if _watched(spec, l) else eqs,
             threshold=threshold,
-            method="euler",
+            method=euler,
             clock=clock,
             name=_name("neurons", l),
             namespace=namespace,
         )
+        if gated:
+            group.run_regularly(GATE_UPDATE, when="before_groups", name=_name("gate", l))
+        if _watched(spec, l):
+            group.run_regularly(DIVERGENCE_WATCH, when="end", name=_name("divergence_watch", l))
         neurons.append(group)
         objects.append(group)
 
@@ -234,7 +263,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         inter = NeuronGroup(
             n_group * K,
             interneuron_equations(layer.family, top=top),
-            method="euler",
+            method=euler,
             clock=clock,
             name=_name("interneurons", l),
         )
@@ -280,7 +309,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             neurons[l - 1],
             neurons[l],
             projection_equations(likelihood=spec.mode != "marginal", plastic=spec.learn),
-            method="euler",
+            method=euler,
             clock=plasticity_clock if spec.learn else clock,
             name=_name("projection", l),
         )
@@ -298,6 +327,11 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         objects.append(syn)
 
     state_monitors, spike_monitors = {}, {}
+    # One named clock for all state monitors: its dt is a run value on
+    # cpp_standalone (hee_brian.devices), so the recording interval does not
+    # select a compiled project.
+    record_clock = Clock(dt=dt * spec.record_steps, name="hee_record_clock") \
+        if spec.record_steps else None
     if spec.record_steps:
         for l in spec.record_layers:
             variables = [v for v in spec.record_vars if v in neurons[l].variables]
@@ -309,7 +343,7 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
                 neurons[l],
                 variables,
                 record=True,
-                dt=dt * spec.record_steps,
+                clock=record_clock,
                 name=_name("state_monitor", l),
             )
             state_monitors[l] = mon
@@ -320,10 +354,12 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
             spike_monitors[l] = mon
             objects.append(mon)
 
-    # holds the seed of the random generators and the run's duration, so that
-    # both can be run_args of a compiled standalone project
+    # holds the seed of the random generators, the run's duration and the
+    # recording interval, so that they can be run_args of a compiled
+    # standalone project
     seed_holder = NeuronGroup(
-        1, "seed : integer (shared, constant)\nduration : second (shared, constant)",
+        1, "seed : integer (shared, constant)\nduration : second (shared, constant)\n"
+           "record_dt : second (shared, constant)",
         name="hee_seed",
     )
     objects.append(seed_holder)
@@ -339,8 +375,8 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         state_monitors=state_monitors,
         spike_monitors=spike_monitors,
         stimulus=stimulus,
-        phase=phase,
         seed_holder=seed_holder,
+        record_clock=record_clock,
         namespace=namespace,
     )
 
@@ -400,6 +436,10 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
                                                       layer.n)))
         if "gate" in group.variables:
             values.append((group, "stage", float(L - l)))
+            values.append((group, "stage_dt", spec.stage_steps * model.dt))
+            values.append((group, "n_stages", L + 1))
+        if _watched(spec, l):
+            values.append((group, "t_diverged", -1 * second))
         if l >= 1 or spec.mode != "clamped":
             values.append((group, "x", per_neuron(state.get(("x", l), np.zeros(layer.n)),
                                                   layer.n)))
@@ -423,5 +463,6 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
         if spec.learn:
             values.append((syn, "eta_w", eta_w))
     if built.stimulus is not None:
-        values.append((built.stimulus, "values", np.asarray(stimuli, dtype=float)))
+        values.append((built.stimulus, "values", stimulus_table(stimuli, spec.n_stimuli)))
+        values.append((built.neurons[0], "presentation", spec.presentation_steps * model.dt))
     return values

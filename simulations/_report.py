@@ -78,8 +78,9 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def publish(out, key, results, text, docs=True):
-    """Write ``summary.json`` and ``table.md`` to ``out``, the doc section ``key``, print."""
+def publish(out, key, results, text, docs=False):
+    """Write ``summary.json`` and ``table.md`` to ``out`` (with ``docs``, also the doc
+    section ``key``), and print the table."""
     out = Path(out)
     write_json(out / "summary.json", results)
     (out / "table.md").write_text(text + "\n")

@@ -18,8 +18,9 @@ Shows, with and without the adaptation current (DESIGN.md section 4):
    plain Langevin against the best momentum setting from part 1.
 
 Writes to ``--out`` (default ``output/adaptation_speedup``): ``summary.json``,
-``kl_vs_time.png``, ``sweep.png``, ``v1.png`` (if the V1 part ran), and the
-section ``adaptation_speedup`` of ``docs/sampling.md``.
+``kl_vs_time.png``, ``sweep.png`` and ``v1.png`` (if the V1 part ran); with
+``--update-docs`` also the section ``adaptation_speedup`` of
+``docs/sampling.md``.
 
 Example::
 
@@ -93,7 +94,9 @@ def parse_args(argv=None):
     p.add_argument("--skip-v1", action="store_true")
     p.add_argument("--skip-gaussian", action="store_true",
                    help="reuse part 1 from OUT/summary.json (rerun only the V1 part)")
-    p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/sampling.md")
+    p.add_argument("--update-docs", action="store_true",
+                   help="also rewrite this script's section of docs/sampling.md (maintainers; "
+                        "by default only --out is written)")
     return p.parse_args(argv)
 
 
@@ -473,7 +476,7 @@ def main(argv=None):
         results["v1"] = v1_study(args, m, tau_a)
     results["wall_s"] = time.perf_counter() - t0
     figures(results, out)
-    publish(out, "adaptation_speedup", results, doc_text(results, args), docs=not args.no_docs)
+    publish(out, "adaptation_speedup", results, doc_text(results, args), docs=args.update_docs)
 
 if __name__ == "__main__":
     main()

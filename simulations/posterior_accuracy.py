@@ -15,8 +15,8 @@ one network (block-diagonal weights), so one run gives several independent
 chains.
 
 Writes to ``--out`` (default ``output/posterior_accuracy``): ``summary.json``,
-``accuracy.png``, ``table.md`` and the section ``posterior_accuracy`` of
-``docs/sampling.md``.
+``accuracy.png`` and ``table.md``; with ``--update-docs`` also the section
+``posterior_accuracy`` of ``docs/sampling.md``.
 
 Example::
 
@@ -62,7 +62,9 @@ def parse_args(argv=None):
     p.add_argument("--duration", type=float, default=1000, help="chain length, in tau_x")
     p.add_argument("--burn-in", type=float, default=20, help="discarded start, in tau_x")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/sampling.md")
+    p.add_argument("--update-docs", action="store_true",
+                   help="also rewrite this script's section of docs/sampling.md (maintainers; "
+                        "by default only --out is written)")
     return p.parse_args(argv)
 
 
@@ -236,7 +238,7 @@ def main(argv=None):
     results["dt"].sort(key=lambda r: r["dt_div"])
     results["wall_s"] = time.perf_counter() - t0
     figure(results, args, out)
-    publish(out, "posterior_accuracy", results, doc_text(results, args), docs=not args.no_docs)
+    publish(out, "posterior_accuracy", results, doc_text(results, args), docs=args.update_docs)
 
 if __name__ == "__main__":
     main()

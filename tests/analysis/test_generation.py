@@ -12,10 +12,27 @@ def test_frechet_distance_of_gaussians_with_known_answer():
     a, b = np.array([1.0, 2.0, 0.5, 4.0, 0.1]), np.array([4.0, 1.0, 0.5, 1.0, 0.0])
     mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
     exact = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
-    d = gen.frechet_distance(mu1, Q @ np.diag(a) @ Q.T, mu2, Q @ np.diag(b) @ Q.T)
-    assert d == pytest.approx(exact, rel=1e-9)
+    c1, c2 = Q @ np.diag(a) @ Q.T, Q @ np.diag(b) @ Q.T
+    d = gen.frechet_distance(mu1, c1, mu2, c2)
+    # Rounding alone: each term is known to within a few n * eps of the
+    # covariances' scale.  b has a zero eigenvalue, where an eigenvalue-based
+    # square root of the cross term loses half the digits (error ~ sqrt(eps)).
+    tol = 16 * 5 * np.finfo(float).eps * (np.trace(c1) + np.trace(c2) + np.sum((mu1 - mu2) ** 2))
+    assert abs(d - exact) < tol
     # one dimension: (m1 - m2)^2 + (s1 - s2)^2
     assert gen.frechet_distance([1.0], [[4.0]], [3.0], [[9.0]]) == pytest.approx(4 + 1)
+
+
+def test_frechet_distance_of_rank_deficient_covariances_is_exact_to_rounding():
+    # Two covariances of rank 2 in 6 dimensions with orthogonal ranges: the
+    # cross term is exactly zero, so d^2 = tr(c1) + tr(c2).
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    c1 = Q[:, :2] @ np.diag([3.0, 0.7]) @ Q[:, :2].T
+    c2 = Q[:, 2:4] @ np.diag([1.5, 2.5]) @ Q[:, 2:4].T
+    d = gen.frechet_distance(np.zeros(6), c1, np.zeros(6), c2)
+    tol = 16 * 6 * np.finfo(float).eps * (np.trace(c1) + np.trace(c2))
+    assert abs(d - (np.trace(c1) + np.trace(c2))) < tol
 
 
 def test_frechet_distance_non_commuting_against_scipy_sqrtm():

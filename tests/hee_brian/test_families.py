@@ -109,8 +109,30 @@ def test_unknown_family_lists_the_known_ones():
 
 
 def test_unexpected_family_parameter_is_refused():
-    with pytest.raises(hb.HEEParameterError, match="unexpected parameters"):
+    with pytest.raises(hb.HEEParameterError, match="has no parameter 'lam'; its parameters are sigma"):
         hb.Layer(4, "gaussian", lam=1.0)
+
+
+def test_misspelt_family_parameter_is_named_alone_with_the_closest_valid_name():
+    with pytest.raises(hb.HEEParameterError) as err:
+        hb.Layer(8, "sparse", lamda=1.0)
+    msg = str(err.value)
+    assert "no parameter 'lamda' (did you mean 'lam'?)" in msg
+    # only the misspelt name is reported as wrong; the valid ones are listed as valid
+    assert msg.count("'delta'") == 0 and "its parameters are lam, delta, s" in msg
+
+
+def test_defaulted_family_parameters_are_shown():
+    model = hb.HEEModel([hb.Layer(4, "gaussian", sigma=0.5),
+                         hb.Layer(3, "sparse", lam=1.0, delta=0.2)], device="runtime", seed=1)
+    text = str(model)
+    assert "sparse(lam=1, delta=0.2, s=10 (default))" in text
+    assert "gaussian(sigma=0.5)" in text
+    # and in an error about a value the user did not write: delta = 0.1 makes
+    # the prior stiff (lam / delta) and the default dt too large for it
+    with pytest.raises(hb.HEEParameterError, match=r"delta=0.1 \(default\)"):
+        hb.HEEModel([hb.Layer(4, "gaussian", sigma=0.5), hb.Layer(3, "sparse", lam=5.0)],
+                    device="runtime")
 
 
 def test_register_a_new_family():

@@ -113,7 +113,7 @@ def test_printing_a_model_shows_its_equations():
     for piece in ("dx/dt = (I - a)/tau_x", "deps/dt = (eta - (", "da/dt = (-a - m*I)/tau_a",
                   "td_pre = w*phix_post : 1 (summed)", "lik_post = w*(x_pre - epsbar_pre)",
                   "dw/dt = eta_w*(x_pre - epsbar_pre)*phix_post", "lam*x/sqrt(x**2 + delta**2)",
-                  "x = stimulus(t, i)"):
+                  "x = stimulus(timestep(t, presentation)*second, i)"):
         assert piece in text, piece
 
 

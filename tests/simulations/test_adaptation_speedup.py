@@ -32,7 +32,7 @@ def test_momentum_is_faster_and_keeps_the_posterior(tmp_path):
     _script().main(["--slow-precision", str(k), "--m", str(m), "--tau-a", str(tau_a),
                     "--copies", "32", "--seeds", "2", "--chunk", "500", "--max-chunks", "8",
                     "--kl-window", "4",
-                    "--skip-v1", "--skip-activity", "--no-docs", "--out", str(tmp_path)])
+                    "--skip-v1", "--skip-activity", "--out", str(tmp_path)])
     res = read_json(tmp_path / "summary.json")["gaussian"]
     plain, mom = res["plain"], res["sweep"][0]
     assert plain["status"] == "ok" and mom["status"] == "ok"
