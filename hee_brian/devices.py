@@ -373,8 +373,9 @@ class StandaloneBackend:
         """The run's values as command-line arguments, arrays in this process's folder."""
         device, built = project.device, project.built
         own = project.directory / project.results
-        shutil.rmtree(own, ignore_errors=True)  # the previous run's files
-        own.mkdir(parents=True)
+        own.mkdir(parents=True, exist_ok=True)
+        for path in own.glob("init_*.dat"):  # the previous run's arguments
+            path.unlink()
         items = [(owner if isinstance(owner, TimedArray) else getattr(owner, name), value)
                  for owner, name, value in run_values(model, spec, built, **value_kwds)]
         items.append((built.seed_holder.seed, int(seed) % (2**31)))
