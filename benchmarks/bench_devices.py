@@ -66,8 +66,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
 TARGETS = {
     # name: (device, HEEModel keywords)
@@ -198,7 +196,7 @@ def run_brian(model, mode, n_steps, pres_steps, slow_steps, seed, streams=1):
 
 def run_reference(model, mode, n_steps, pres_steps, seed, streams=1):
     """The NumPy reference, one BLAS thread; returns (wall s, patches)."""
-    from numpy_reference import simulate
+    from hee_brian.reference import simulate
 
     try:
         from threadpoolctl import threadpool_limits

@@ -55,7 +55,7 @@ def main():
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
                          check=True)
     imp, first, n = out.stdout.split()
-    rows.append((f"fresh process: import hee_brian", float(imp), float("nan")))
+    rows.append(("fresh process: import hee_brian", float(imp), float("nan")))
     rows.append((f"fresh process: first infer ({n} compiled)", float(first), float("nan")))
     print(f"{'what':45s} {'wall s':>8s} {'binary s':>9s}")
     for what, wall, binary in rows:

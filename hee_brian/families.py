@@ -109,6 +109,19 @@ class ExponentialFamily:
         """Unnormalised log p(x | eta) = eta x - g(x)."""
         return eta * np.asarray(x) - self.g(np.asarray(x))
 
+    # -- optional capabilities (the base class says "not available") ------
+    def fixed_variance(self) -> float | None:
+        """The conditional variance if it does not depend on eta, else None.
+
+        A family with a fixed variance (the Gaussian) lets the noise budget
+        and the dt check account for the likelihood it feeds the layer above.
+        """
+        return None
+
+    def mean_is_vectorised(self) -> bool:
+        """Whether :meth:`mean` accepts arrays of eta (closed form) or one value."""
+        return False
+
     def mean(self, eta: float) -> float:
         """A'(eta) = E[x | eta], by quadrature unless a subclass overrides it."""
         lo, hi = self.support_for_quadrature(eta)
@@ -179,6 +192,12 @@ class Gaussian(ExponentialFamily):
     def variance(self, eta=0.0):
         """Conditional variance sigma^2 (independent of eta)."""
         return self.sigma**2
+
+    def fixed_variance(self):
+        return self.sigma**2
+
+    def mean_is_vectorised(self):
+        return True
 
     def support_for_quadrature(self, eta):
         m = self.sigma**2 * eta

@@ -12,7 +12,7 @@ settings.  A model module provides
 
 Scripts load models by name:
 
->>> import models
+>>> from hee_brian import models
 >>> model = models.build("demo", device="runtime")      # doctest: +SKIP
 >>> models.available()                                  # doctest: +SKIP
 ['demo', ...]

@@ -14,7 +14,7 @@ import numpy as np
 from brian2 import ms
 
 import hee_brian as hb
-from analysis.receptive_fields import gabor
+from hee_brian.analysis.receptive_fields import gabor
 
 __all__ = ["PATCH", "ORIENTATIONS", "PHASES", "build", "gabor_dictionary"]
 

@@ -7,7 +7,7 @@ unit variance) -> 64 sparse latents (the strokes) -> 32 sparse latents
 ``simulations/generate_digits.py`` trains it with: a few minutes of
 cpp_standalone on 2 cores.
 
->>> import models
+>>> from hee_brian import models
 >>> model = models.build("digits", device="runtime")   # doctest: +SKIP
 """
 from __future__ import annotations

@@ -31,21 +31,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from brian2 import ms
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import hee_brian as hb  # noqa: E402
-from analysis import posterior as P  # noqa: E402
-from models import linear_gaussian as lg  # noqa: E402
-from numpy_reference import gaussian_posterior  # noqa: E402
-from _report import log, markdown_table, publish, read_json  # noqa: E402
+import hee_brian as hb
+from hee_brian.analysis import posterior as P
+from hee_brian.models import linear_gaussian as lg
+from hee_brian.reference import gaussian_posterior
+from hee_brian.report import log, markdown_table, publish, read_json
 
 KL_THRESHOLD = 0.1
 VAR_TOLERANCE = 0.05

@@ -25,14 +25,13 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # before pyplot: the script writes files, it opens no window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from brian2 import Hz, ms  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import models  # noqa: E402
-from analysis.tuning import grating  # noqa: E402
+from hee_brian import models  # noqa: E402
+from hee_brian.analysis.tuning import grating  # noqa: E402
 from hee_brian.nonlinearities import get_readout  # noqa: E402
 
 

@@ -38,13 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import hee_brian as hb  # noqa: E402
-import models  # noqa: E402
-from analysis import generation as gen  # noqa: E402
-from hee_brian.datasets.digits import load_digits  # noqa: E402
+import hee_brian as hb
+from hee_brian import models
+from hee_brian.analysis import generation as gen
+from hee_brian.datasets.digits import load_digits
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv=None):

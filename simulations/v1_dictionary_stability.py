@@ -41,17 +41,15 @@ from pathlib import Path
 
 import numpy as np
 
+
+from brian2 import ms
+
+from hee_brian import models
+from hee_brian.analysis import receptive_fields as rfa
+from hee_brian.datasets import natural_images as ni
+from hee_brian.reference import simulate
+
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "benchmarks"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-
-from brian2 import ms  # noqa: E402
-
-import models  # noqa: E402
-from analysis import receptive_fields as rfa  # noqa: E402
-from hee_brian.datasets import natural_images as ni  # noqa: E402
-from numpy_reference import simulate  # noqa: E402
 
 #: dt, pixel- and top-interneuron time constants per sigma_0 (ms): dt within
 #: the interneurons' Euler limits, and the pixel interneurons' lag

@@ -39,17 +39,16 @@ from pathlib import Path
 
 import numpy as np
 
+
+from brian2 import second
+
+from hee_brian import models
+from hee_brian.analysis import receptive_fields as rfa
+from hee_brian.analysis import tuning, v1_data, variability
+from hee_brian.datasets import natural_images as ni
+from hee_brian.nonlinearities import get_readout
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from brian2 import second  # noqa: E402
-
-import models  # noqa: E402
-from analysis import receptive_fields as rfa  # noqa: E402
-from analysis import tuning, v1_data, variability  # noqa: E402
-from hee_brian.datasets import natural_images as ni  # noqa: E402
-from hee_brian.nonlinearities import get_readout  # noqa: E402
 
 #: Gabor fits with R^2 at or above this count as Gabor-like (issue 3).
 R2_THRESHOLD = 0.7

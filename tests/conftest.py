@@ -8,15 +8,11 @@ unless an NVIDIA GPU is visible.
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# The NumPy reference of the HEE equations lives with the benchmarks; the
-# tests use the same file so there is one reference, not two.
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def pytest_addoption(parser):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from analysis import generation as gen
+from hee_brian.analysis import generation as gen
 
 
 def test_frechet_distance_of_gaussians_with_known_answer():

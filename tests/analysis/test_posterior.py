@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis import posterior as P
+from hee_brian.analysis import posterior as P
 
 
 def ar1(rho, T, B, rng, sigma=1.0):

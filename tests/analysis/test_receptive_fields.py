@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from analysis import receptive_fields as rfa
+from hee_brian.analysis import receptive_fields as rfa
 
 
 def _angle_diff(a, b, period=np.pi):

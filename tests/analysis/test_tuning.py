@@ -3,7 +3,7 @@ synthetic curves with known answers."""
 import numpy as np
 import pytest
 
-from analysis import tuning, v1_data, variability
+from hee_brian.analysis import tuning, v1_data, variability
 
 THETAS = np.arange(36) * np.pi / 36  # 5 deg steps
 

@@ -4,7 +4,7 @@ import pytest
 from brian2 import Hz, ms
 
 import hee_brian as hb
-from analysis.receptive_fields import best_match_cosine
+from hee_brian.analysis.receptive_fields import best_match_cosine
 
 
 def _learn_dictionary(streams=1, device="cpp_standalone"):

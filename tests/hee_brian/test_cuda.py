@@ -146,7 +146,7 @@ def test_gpu_samples_the_exact_posterior():
     eigenvalues of the posterior precision), so the integrated
     autocorrelation time is at most 2 tau_x max_k(1 / lambda_k).
     """
-    from numpy_reference import gaussian_posterior
+    from hee_brian.reference import gaussian_posterior
 
     model = _small_model("cuda_standalone")
     x0 = np.random.default_rng(4).normal(0, 1, 16)

@@ -58,11 +58,15 @@ def test_bad_projection_settings_are_refused(kwds, word):
         hb.HEEModel(layers, **kwds)
 
 
-def test_config_round_trip_keeps_projection(tmp_path):
+def test_projection_is_an_execution_setting_given_at_load(tmp_path):
+    """The model file holds the model, not how this machine ran it."""
     model = three_layer("synapses")
     model.save(tmp_path / "m.npz")
-    again = hb.HEEModel.load(tmp_path / "m.npz")
+    assert "projection" not in model.config() and "device" not in model.config()
+    assert hb.HEEModel.load(tmp_path / "m.npz").projection == "auto"
+    again = hb.HEEModel.load(tmp_path / "m.npz", projection="synapses")
     assert again.projection == "synapses" and again.float32 is False
+    np.testing.assert_array_equal(again.weights[0], model.weights[0])
 
 
 def test_dense_equals_synapses_learning_every_step():

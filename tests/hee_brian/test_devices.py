@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from brian2 import ms, second
 
-from models import linear_gaussian
-from numpy_reference import gaussian_posterior, simulate
+from hee_brian.models import linear_gaussian
+from hee_brian.reference import gaussian_posterior, simulate
 
 pytestmark = pytest.mark.slow
 

@@ -5,6 +5,7 @@ import pytest
 from brian2 import Equations, Hz, ms
 
 import hee_brian as hb
+from hee_brian import storage
 from hee_brian import equations as eqs
 from hee_brian.nonlinearities import get_phi
 
@@ -195,15 +196,15 @@ def test_learning_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     first = small_model()
     first.set_weights(W=W0)
     calls = []
-    original = hb.HEEModel._write_checkpoint
+    original = storage.write_checkpoint
 
-    def interrupt_after_two(self, *args):
-        original(self, *args)
+    def interrupt_after_two(*args):
+        original(*args)
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(hb.HEEModel, "_write_checkpoint", interrupt_after_two)
+    monkeypatch.setattr(storage, "write_checkpoint", interrupt_after_two)
     with pytest.raises(KeyboardInterrupt):
         first.learn(data, checkpoint=ckpt, **kwds)
     monkeypatch.undo()

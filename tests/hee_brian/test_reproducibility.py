@@ -190,7 +190,7 @@ def test_values_never_compile_and_structures_stay_loaded(tmp_path, monkeypatch):
     _small().infer(x0, 5 * ms)
     assert compilations() == before + 2
     # a new process finds both projects compiled
-    code = textwrap.dedent(f'''
+    code = textwrap.dedent('''
         import numpy as np, hee_brian as hb
         from brian2 import ms
         from hee_brian.devices import compilations

@@ -12,9 +12,9 @@ from brian2 import ms, second
 from scipy.stats import norm
 
 import hee_brian as hb
-from analysis.posterior import gaussian_kl, integrated_autocorrelation_time, ks_distance
-from models import linear_gaussian
-from numpy_reference import gaussian_posterior
+from hee_brian.analysis.posterior import gaussian_kl, integrated_autocorrelation_time, ks_distance
+from hee_brian.models import linear_gaussian
+from hee_brian.reference import gaussian_posterior
 
 pytestmark = pytest.mark.slow
 

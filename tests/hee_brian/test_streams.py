@@ -19,8 +19,8 @@ from brian2.utils.logger import catch_logs
 import hee_brian as hb
 from hee_brian.dense import index_synapses
 from hee_brian.network import RunSpec, build_network
-from models import linear_gaussian
-from numpy_reference import gaussian_posterior
+from hee_brian.models import linear_gaussian
+from hee_brian.reference import gaussian_posterior
 
 
 def test_index_synapses_reach_every_neuron_of_every_stream():

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from models import linear_gaussian as lg
-from numpy_reference import gaussian_posterior
+from hee_brian.models import linear_gaussian as lg
+from hee_brian.reference import gaussian_posterior
 
 
 def test_ill_conditioned_posterior_has_the_requested_precisions_and_offsets():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import hee_brian as hb
-from models import v1
+from hee_brian.models import v1
 
 
 def test_default_and_quick_variants_build_and_pass_the_stiffness_check():

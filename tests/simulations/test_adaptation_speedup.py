@@ -5,31 +5,17 @@ Runs ``simulations/adaptation_speedup.py`` small (posterior precisions 1 and
 answers: the continuous-time IAT of plain Langevin (2/k) and of the
 momentum sampler (2/(k(1+m))), and the exact posterior variance.
 """
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "simulations"))
-
-from _report import read_json  # noqa: E402
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location(
-        "adaptation_speedup", ROOT / "simulations" / "adaptation_speedup.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from hee_brian.report import read_json
 
 
 @pytest.mark.slow
-def test_momentum_is_faster_and_keeps_the_posterior(tmp_path):
+def test_momentum_is_faster_and_keeps_the_posterior(tmp_path, script):
     k, m, tau_a = 0.05, 10.0, 3.0
-    _script().main(["--slow-precision", str(k), "--m", str(m), "--tau-a", str(tau_a),
+    script("adaptation_speedup").main(["--slow-precision", str(k), "--m", str(m), "--tau-a", str(tau_a),
                     "--copies", "32", "--seeds", "2", "--chunk", "500", "--max-chunks", "8",
                     "--kl-window", "4",
                     "--skip-v1", "--skip-activity", "--out", str(tmp_path)])

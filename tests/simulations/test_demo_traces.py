@@ -1,17 +1,11 @@
 """The demo script runs end to end and writes what its docstring promises."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parents[2] / "simulations" / "demo_traces.py"
 
-
-def test_demo_writes_figure_recording_and_summary(tmp_path):
-    spec = importlib.util.spec_from_file_location("demo_traces", SCRIPT)
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+def test_demo_writes_figure_recording_and_summary(tmp_path, script):
+    demo = script("demo_traces")
     summary = demo.main(["--out", str(tmp_path), "--device", "numpy", "--presentation", "20"])
     for name in ("traces.png", "recording.npz", "summary.json"):
         assert (tmp_path / name).stat().st_size > 0

@@ -1,17 +1,12 @@
 """Smoke test of simulations/v1_dictionary_stability.py on the quick V1 variant."""
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "simulations"))
-
 
 @pytest.mark.slow
-def test_quick_run_writes_the_history(tmp_path):
-    import v1_dictionary_stability as sim
+def test_quick_run_writes_the_history(tmp_path, script):
+    sim = script("v1_dictionary_stability")
 
     sim.main(["--variant", "quick", "--sigma0", "0.7", "--start", "random", "--patches", "256",
               "--chunk", "128", "--streams", "16", "--out", str(tmp_path)])

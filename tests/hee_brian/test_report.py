@@ -1,11 +1,8 @@
 """The sampling doc's sections are regenerated in place, never duplicated."""
 import math
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "simulations"))
 
-import _report  # noqa: E402
+from hee_brian import report as _report
 
 
 def test_doc_sections_are_replaced_in_place(tmp_path):

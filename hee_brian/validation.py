@@ -1,0 +1,89 @@
+"""Checks of user input, before any Brian2 object is built.
+
+Each function returns the value in plain SI floats (or NumPy arrays) or
+raises :class:`~hee_brian.errors.HEEParameterError` with a message that
+names the parameter, the value it got and what to give instead.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from brian2 import Hz, Quantity, second
+from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch
+
+from .errors import HEEParameterError
+
+__all__ = ["as_time", "as_rate", "as_steps", "as_positive_int", "check_stimuli"]
+
+
+def as_time(value, name, allow_zero=False):
+    """Check ``value`` is a Brian2 time quantity > 0 and return it in seconds."""
+    if not isinstance(value, Quantity):
+        raise HEEParameterError(
+            f"{name} must be a Brian2 time quantity such as 10*ms, got {value!r}."
+        )
+    try:
+        fail_for_dimension_mismatch(value, second)
+    except DimensionMismatchError:
+        raise HEEParameterError(
+            f"{name} must have units of time (e.g. 10*ms), got {value!r}."
+        ) from None
+    v = float(value / second)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise HEEParameterError(
+            f"{name} must be a positive finite time, got {value!r}; "
+            "time constants and steps must be > 0."
+        )
+    return v
+
+
+def as_rate(value, name):
+    """Check ``value`` is a rate quantity >= 0 and return it in Hz."""
+    if not isinstance(value, Quantity):
+        raise HEEParameterError(f"{name} must be a rate such as 1*Hz, got {value!r}.")
+    try:
+        fail_for_dimension_mismatch(value, Hz)
+    except DimensionMismatchError:
+        raise HEEParameterError(f"{name} must have units of 1/time (Hz), got {value!r}.") from None
+    v = float(value / Hz)
+    if not math.isfinite(v) or v < 0:
+        raise HEEParameterError(f"{name} must be a finite rate >= 0, got {value!r}.")
+    return v
+
+
+def as_steps(value, dt_s, name):
+    """A duration as a positive whole number of steps of ``dt_s`` seconds."""
+    t = as_time(value, name)
+    n = int(round(t / dt_s))
+    if n < 1 or abs(n * dt_s - t) > 1e-6 * t + 1e-12:
+        raise HEEParameterError(
+            f"{name} = {value} must be a positive multiple of dt = {dt_s * second}."
+        )
+    return n
+
+
+def as_positive_int(value, name):
+    """An integer >= 1 (booleans refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise HEEParameterError(f"{name} must be an integer >= 1, got {value!r}.")
+    return int(value)
+
+
+def check_stimuli(stimuli, n0, name):
+    """Patches as a finite float array of shape (n_patches, n0)."""
+    arr = np.asarray(stimuli, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != n0:
+        raise HEEParameterError(
+            f"{name} must have shape (n_0,) or (n_patches, n_0) with "
+            f"n_0 = {n0}, got {np.shape(stimuli)}."
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise HEEParameterError(
+            f"{name} contains NaN or inf (first at index {tuple(int(k) for k in bad)}); clean "
+            "the stimulus before presenting it."
+        )
+    return arr
