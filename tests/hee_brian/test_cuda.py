@@ -123,7 +123,7 @@ def test_cuda_code_generates_and_compiles(tmp_path, monkeypatch):
             assert "run failed" in str(exc)
     finally:
         prefs._restore()
-    projects = list(tmp_path.glob("cuda_standalone_*"))
+    projects = [p for p in tmp_path.glob("cuda_standalone_*") if p.is_dir()]
     assert len(projects) == 1
     project = projects[0]
     binary = project / "main"
