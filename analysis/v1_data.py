@@ -1,7 +1,7 @@
 """Published macaque V1 reference figures, with their sources, in one place.
 
 Only summary numbers are stored (the raw data have no clear redistribution
-licence); see ``shared/v1_reference.md``.  Where a Kolmogorov-Smirnov
+licence); see ``docs/v1_reference.md``.  Where a Kolmogorov-Smirnov
 comparison needs a whole distribution and the paper gives only quantiles,
 the reference CDF is the piecewise-linear interpolation through those
 published quantiles (:data:`REFERENCE_CDFS`, each entry saying which

@@ -1,4 +1,4 @@
-"""Brian2 equation strings of the HEE model (DESIGN.md sections 2-5).
+"""Brian2 equation strings of the HEE model (docs/model.md sections 2-5).
 
 Every population of the model is written here, once, as a Brian2 equation
 string built from its layer's exponential family:
@@ -108,7 +108,7 @@ def latent_neuron_equations(
         generation, where each layer samples its conditional only).
     adaptation : {None, "momentum", "activity"}
         ``momentum``: tau_a da/dt = -a - m I + sqrt(2 m tau_x) xi_a, which
-        leaves the target marginal of x exactly invariant (DESIGN.md section 4);
+        leaves the target marginal of x exactly invariant (docs/model.md section 4);
         ``activity``: tau_a da/dt = -a + m g'(x), no noise, no I (biased).
     learn_bias : bool
         Add the local bias plasticity.
@@ -238,7 +238,7 @@ def projection_equations(*, likelihood: bool = True, plastic: bool = False) -> s
     * ``lik_post``: W^T (x_{l-1} - epsbar_{l-1}), summed into the upper layer,
       the interneurons standing in for the intractable A'(eta);
     * plasticity dW/dt = eta_w (x_{l-1} - epsbar_{l-1}) phi(x_l), local in
-      space and time (DESIGN.md section 3), integrated on the Synapses'
+      space and time (docs/model.md section 3), integrated on the Synapses'
       own (plasticity) clock; the summed variables update on the neurons'.
     """
     lines = _summed_lines(likelihood)

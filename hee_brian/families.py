@@ -4,7 +4,7 @@ Every neuron's conditional given the layer above is
 
     p(x | eta) = exp(eta * x - g(x) - A(eta)),     A'(eta) = E[x | eta]
 
-(DESIGN.md section 1).  A family supplies the base-measure potential ``g``
+(docs/model.md section 1).  A family supplies the base-measure potential ``g``
 as a Brian2 expression for ``g'(x)`` (what the Langevin drift needs), its
 parameters (which become shared, constant group variables so a compiled
 standalone project can be re-run with new values), the stiffness

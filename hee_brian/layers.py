@@ -47,7 +47,7 @@ class Layer:
 
 
 class Adaptation:
-    """Neural adaptation as momentum (DESIGN.md section 4).
+    """Neural adaptation as momentum (docs/model.md section 4).
 
     Parameters
     ----------

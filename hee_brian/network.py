@@ -1,4 +1,4 @@
-"""Assemble an HEE model into Brian2 objects (DESIGN.md section 6).
+"""Assemble an HEE model into Brian2 objects (docs/model.md section 6).
 
 :func:`build_network` turns a model and a :class:`RunSpec` (what kind of run:
 clamped inference or learning, joint or marginal generation, for how long,

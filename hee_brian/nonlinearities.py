@@ -2,7 +2,7 @@
 
 ``phi`` maps a latent neuron's state to what it sends down to the layer below
 (eta_{l-1} = W phi(x_l) + b).  Its derivative multiplies the likelihood
-current (DESIGN.md section 2).  The readout turns a latent state into a
+current (docs/model.md section 2).  The readout turns a latent state into a
 Poisson firing rate in Hz, so users see spike trains as well as rates.
 Each entry is a Brian2 expression of ``x`` (and, for the readout, of the
 shared group variable ``rate_scale`` in Hz), with its NumPy twin for the

@@ -1,4 +1,4 @@
-"""NumPy reference of the HEE equations (DESIGN.md sections 2-4).
+"""NumPy reference of the HEE equations (docs/model.md sections 2-4).
 
 A hand-written Euler-Maruyama integration of exactly the dynamics that
 ``hee_brian.equations`` gives Brian2, in the same order within a time step

@@ -1,4 +1,4 @@
-"""Hierarchical HEE model of 8x8 handwritten digits (issue 6).
+"""Hierarchical HEE model of 8x8 handwritten digits.
 
 Three layers: 64 Gaussian pixels (centred and scaled by
 :meth:`hee_brian.datasets.digits.Digits.encode`, so each pixel has about

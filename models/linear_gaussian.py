@@ -5,10 +5,10 @@ x0 | x1 ~ N(s0^2 (W x1 + b0), s0^2 I).  The posterior given x0 is Gaussian
 with precision I/s1^2 + s0^2 W^T W (``benchmarks/numpy_reference.py``,
 ``gaussian_posterior``), so every sampling error can be measured exactly.
 
-* :func:`build` — the 16-pixel, 8-latent model of DESIGN.md section 2
+* :func:`build` — the 16-pixel, 8-latent model of docs/model.md section 2
   (sigma_0 = 0.5, a random dictionary with unit-norm columns);
 * :func:`build_ill_conditioned` — a 2-latent posterior with precisions
-  1 and 0.01 along (1, 1)/sqrt(2) and (1, -1)/sqrt(2) (DESIGN.md section 4).
+  1 and 0.01 along (1, 1)/sqrt(2) and (1, -1)/sqrt(2) (docs/model.md section 4).
 
 Both take ``copies``: B independent copies of the model side by side in
 one network (block-diagonal weights, one clamped patch per copy), so one
@@ -35,7 +35,7 @@ def _block_diag(block, copies):
 
 def build(n_obs=16, n_latent=8, sigma0=0.5, sigma1=1.0, copies=1, weight_seed=0,
           column_norm=1.0, **overrides):
-    """The linear-Gaussian model of DESIGN.md section 2, with weights set.
+    """The linear-Gaussian model of docs/model.md section 2, with weights set.
 
     Parameters
     ----------
@@ -140,7 +140,7 @@ def momentum_iat(precision, m=0.0, tau_a=1.0):
 
     Continuous time, no interneuron noise: for a direction y of posterior
     precision k, tau_x dy/dt = -k y - a + sqrt(2 tau_x) xi and
-    tau_a da/dt = -a + m k y + sqrt(2 m tau_x) xi_a (DESIGN.md section 4).
+    tau_a da/dt = -a + m k y + sqrt(2 m tau_x) xi_a (docs/model.md section 4).
     The pair is a linear SDE dz = -A z dt + noise; its stationary covariance
     S solves A S + S A^T = D, and the integral of the autocovariance is
     A^-1 S, so IAT = 2 (A^-1 S)_yy / S_yy.

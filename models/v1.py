@@ -5,42 +5,12 @@ Layer 0 holds the pixels of an 8x8 whitened, contrast-normalised patch
 heavy-tailed Student-t prior), linear phi.  Trained with the local
 plasticity on patches from the built-in photos
 (:mod:`hee_brian.datasets.natural_images`), the columns of W become
-localised, oriented, band-pass receptive fields (DESIGN.md section 8).
+localised, oriented, band-pass receptive fields (docs/model.md section 8).
 
-Why these numbers (measured with the Brian2 main job,
-``simulations/v1_receptive_fields.py``, and with a batched NumPy integration
-of the same equations; see the closing notes of issue 3):
-
-* a Cauchy prior (Student-t, nu = 1, scale 0.2, confined at s = 6).  With
-  the smooth Laplace (``prior="laplace"``) the learned fields stay close to
-  the random patches they start from (cosine 0.85 after 153,600 patches)
-  and 41 % pass the Gabor test, against 37.5 % at the start: a maximum-
-  likelihood dictionary under a Laplace prior is barely sparser than the
-  data.  Under the Cauchy prior the same run reaches 74 % after 102,400
-  patches and 91 % after 204,800;
-* sigma_0 = 0.35 against unit-variance patches.  Started from a Gabor-like
-  dictionary (85 % of fields with Gabor R^2 >= 0.7), Laplace-prior learning
-  keeps 81 % at sigma_0 = 0.35 but lets it decay to 75 % at 0.5 and to 65 %
-  (at a five times smaller rate) at 0.7, where most of the pixel variance is
-  attributed to noise;
-* the pixel interneurons must be fast: the loop neurons -> interneurons
-  -> neurons lags by sigma_0^2 tau_eps, and once that lag approaches
-  tau_x / (4 lambda_max) (lambda_max the top eigenvalue of
-  sigma_0^2 W^T W) the loop rings; its Euler integration diverges near
-  lambda_max ~ 120 at dt = 0.05 ms.  tau_eps = 0.45 ms; dt = tau_x / 200.
-  The Cauchy prior makes the columns grow while the fields sharpen
-  (lambda_max 20 -> 57 over the default run, reported in the summary);
-* the top layer's interneurons (5 ms: the Cauchy prior's curvature at 0,
-  2 / scale^2 = 50, would otherwise force a smaller dt) serve only bias
-  learning and are left out while the biases are fixed;
-* patches have their mean (DC) removed: contrast normalisation of patches
-  that keep their DC creates one direction with 30x the variance of the
-  others, which the sampler cannot follow at any affordable dt;
-* K = 1 interneuron per neuron: its noise inflates the posterior variance
-  (partly offset by the noise budget) but leaves the mean of the learning
-  signal x - eps unbiased, which is what the plasticity needs;
-* 64 streams run side by side with shared W (``streams``), 204,800
-  patches of 30 ms: about 9 minutes of learning on one core.
+The settings (a Cauchy prior confined at s = 6, sigma_0 = 0.35, fast pixel
+interneurons with tau_eps = 0.45 ms and dt = tau_x / 200, DC-free patches,
+K = 1, 64 streams of 30 ms presentations) and the measurements behind each
+are in docs/model.md section 8.5.
 
 ``build(variant="quick")`` is a 4x4-patch, 12-latent version for tests.
 """
@@ -56,8 +26,7 @@ __all__ = ["PRIORS", "VARIANTS", "TRAINING", "build", "training"]
 
 #: Priors of the latents, by name: the heavy-tailed Student-t (Cauchy, nu = 1)
 #: of the default model, and the smooth Laplace it replaced (kept for
-#: comparison: it learns 41 % Gabor-like fields where the Student-t learns
-#: 74-80 %, see the module notes).
+#: comparison; docs/model.md section 8.5 compares the fields each learns).
 PRIORS = {
     "student_t": ("student_t", dict(nu=1.0, scale=0.2, s=6.0)),
     "laplace": ("sparse", dict(lam=1.0, delta=0.1, s=6.0)),

@@ -1,6 +1,6 @@
 """Adaptation as momentum: how much faster does the network sample?
 
-Shows, with and without the adaptation current (DESIGN.md section 4):
+Shows, with and without the adaptation current (docs/model.md section 4):
 
 1. on an ill-conditioned 2-D Gaussian posterior (precisions 1 and 0.01,
    ``models/linear_gaussian.py``), for every (m, tau_a) of a sweep: the

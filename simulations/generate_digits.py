@@ -1,7 +1,7 @@
 """Generate handwritten digits with a trained HEE model, joint versus marginal.
 
 What it shows: sample quality of the HEE model's two generation modes
-(DESIGN.md section 5) next to other generators scored by the same metrics in
+(docs/model.md section 5) next to other generators scored by the same metrics in
 the same run: scikit-learn's BernoulliRBM (an energy-based model trained by
 persistent contrastive divergence), a Gaussian with the data's mean and
 covariance, and held-out real digits (the floor).  The headline metric is

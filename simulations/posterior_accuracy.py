@@ -1,6 +1,6 @@
 """How exactly does the network sample? Error against the exact posterior.
 
-On the linear-Gaussian model of DESIGN.md section 2 (16 pixels, 8 latents,
+On the linear-Gaussian model of docs/model.md section 2 (16 pixels, 8 latents,
 sigma_0 = 0.5; ``models/linear_gaussian.py``), whose posterior is known in
 closed form, measures the sampling error (KL of the sampled Gaussian to the
 exact posterior, variance ratio, mean error) as a function of

@@ -50,7 +50,7 @@ from hee_brian.nonlinearities import get_readout
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Gabor fits with R^2 at or above this count as Gabor-like (issue 3).
+#: Gabor fits with R^2 at or above this count as Gabor-like (the criterion of docs/v1_reference.md).
 R2_THRESHOLD = 0.7
 
 

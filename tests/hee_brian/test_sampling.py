@@ -51,7 +51,7 @@ def test_linear_gaussian_posterior_is_exact_with_default_settings():
 
 
 def test_single_interneuron_without_correction_is_measurably_biased():
-    """The failure mode the defaults fix (DESIGN.md section 2) is visible.
+    """The failure mode the defaults fix (docs/model.md section 2) is visible.
 
     K = 1 and tau_eps / tau_x = 0.1 without the noise budget inflate the
     variance by about a third; this guards the KL measurement itself against
