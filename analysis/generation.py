@@ -376,20 +376,31 @@ def markdown_table(scores):
     return "\n".join(rows) + "\n"
 
 
-def plot_sample_grid(samples, side, ax, title="", ncols=10, nrows=10):
+def plot_sample_grid(samples, side, axes=None, title="", ncols=10, nrows=10):
     """Draw the first ``nrows * ncols`` samples as a grey-level image grid.
 
     Pixels are shown on a fixed [0, 1] intensity scale (1 = full ink in the
     original digits) so grids of different generators compare directly.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n, side * side)
+        Pixels in [0, 1].
+    side : int
+        Image side in pixels.
+    axes : Axes, optional
+        Drawn on a new figure when None.
+    title : str
+    ncols, nrows : int
+        Grid size; places without a sample stay blank.
+
+    Returns
+    -------
+    Axes
+        Its image (for a colour bar) is ``axes.images[-1]``.
     """
-    k = min(len(samples), nrows * ncols)
-    grid = np.ones((nrows * (side + 1) - 1, ncols * (side + 1) - 1)) * np.nan
-    for i in range(k):
-        r, c = divmod(i, ncols)
-        grid[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = \
-            np.asarray(samples[i]).reshape(side, side)
-    im = ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title)
-    return im
+    from .plotting import plot_image_grid
+
+    samples = np.asarray(samples, dtype=float)
+    return plot_image_grid(samples[:nrows * ncols], (side, side), axes=axes, title=title,
+                           cmap="gray_r", vmin=0, vmax=1, ncols=ncols, nrows=nrows)

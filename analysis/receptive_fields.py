@@ -296,6 +296,8 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
     -------
     ndarray, shape (n_latents, h, w)
     """
+    from .recordings import chained_infer
+
     n0 = model.layers[0].n
     if patch_shape is None:
         side = int(round(np.sqrt(n0)))
@@ -303,15 +305,13 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
     frame = model.tau_x if frame is None else frame
     rng = np.random.default_rng(seed)
     frames = contrast * rng.standard_normal((n_frames, n0))
+    starts = range(0, n_frames, chunk)
+    runs = chained_infer(model, (frames[s:s + chunk] for s in starts),
+                         (seed * 100003 + s for s in starts), presentation=frame,
+                         spikes=True, layers=[])
     counts = []
-    state = None
-    for start in range(0, n_frames, chunk):
-        block = frames[start:start + chunk]
-        rec = model.infer(block, duration=frame * len(block), presentation=frame,
-                          spikes=True, layers=[], initial_state=state,
-                          seed=seed * 100003 + start)
-        state = rec.final_state
-        edges = np.arange(len(block) + 1) * float(frame / second)
+    for start, rec in zip(starts, runs):
+        edges = np.arange(len(frames[start:start + chunk]) + 1) * float(frame / second)
         counts.append(rec.spikes[1].counts(edges))
     counts = np.concatenate(counts)
     sta = spike_triggered_average(frames, counts, lags=lags)

@@ -92,34 +92,32 @@ def present(model, stimuli, presentation, settle=None, repeats=1, seed=0, chunk=
     x_mean : ndarray, shape (repeats, n_stim, n_1)
         Mean latent state in the response window.
     """
-    from hee_brian.nonlinearities import get_readout
+    from .recordings import chained_infer, readout_rate
 
     stimuli = np.asarray(stimuli, dtype=float)
     pres_s = float(presentation / second)
     settle_s = pres_s / 3 if settle is None else float(settle / second)
-    readout = get_readout(model.readout)[1]
-    scale = float(model.rate_scale * second)
     n = stimuli.shape[0]
     chunk = n if chunk is None else int(chunk)
+    starts = range(0, n, chunk)
+    # one chain through every repeat: the state carries over, as in an experiment
+    runs = chained_infer(model, (stimuli[s:s + chunk] for _ in range(repeats) for s in starts),
+                         (seed + 7919 * r + s for r in range(repeats) for s in starts),
+                         presentation=presentation, layers=[1], spikes=True)
     rates, counts, xm = [], [], []
-    state = None
     for r in range(repeats):
         rr, cc, xx = [], [], []
-        for start in range(0, n, chunk):
-            block = stimuli[start:start + chunk]
-            rec = model.infer(block, duration=presentation * len(block),
-                              presentation=presentation, layers=[1], spikes=True,
-                              initial_state=state, seed=seed + 7919 * r + start)
-            state = rec.final_state
+        for start, rec in zip(starts, runs):
+            n_block = len(stimuli[start:start + chunk])
             t = rec.t
             k = np.floor(t / pres_s + 1e-9).astype(int)
             in_window = (t - k * pres_s) >= settle_s - 1e-12
             x = rec.x[1]
-            xs = np.array([x[(k == j) & in_window].mean(axis=0) for j in range(len(block))])
-            rs = np.array([readout(x[(k == j) & in_window], scale).mean(axis=0)
-                           for j in range(len(block))])
-            edges = np.sort(np.concatenate([np.arange(len(block)) * pres_s + settle_s,
-                                            np.arange(1, len(block) + 1) * pres_s]))
+            xs = np.array([x[(k == j) & in_window].mean(axis=0) for j in range(n_block)])
+            rs = np.array([readout_rate(model, x[(k == j) & in_window]).mean(axis=0)
+                           for j in range(n_block)])
+            edges = np.sort(np.concatenate([np.arange(n_block) * pres_s + settle_s,
+                                            np.arange(1, n_block + 1) * pres_s]))
             c = rec.spikes[1].counts(edges)[::2]
             rr.append(rs)
             cc.append(c)

@@ -84,7 +84,7 @@ MODES = ("every", "slow", "static")
 
 def gpu_visible():
     """Whether an NVIDIA GPU answers ``nvidia-smi -L``."""
-    from hee_brian.cuda import gpu_compute_capability
+    from hee_brian.devices.cuda import gpu_compute_capability
 
     return gpu_compute_capability() is not None
 

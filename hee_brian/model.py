@@ -19,8 +19,8 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from . import runs, stability, storage
-from .dense import DENSE_DEVICES, PROJECTIONS
-from .devices import get_backend
+from .dense import PROJECTIONS
+from .devices import DEVICES, backend_class
 from .equations import (
     averaging_equations,
     interneuron_equations,
@@ -161,7 +161,7 @@ class HEEModel:
                 f"adaptation must be None or hee_brian.Adaptation(m, tau_a), got {adaptation!r}."
             )
         self.adaptation = adaptation
-        get_backend(device, threads)  # validates the device name
+        backend_class(device)  # refuses an unknown device name
         self.device = device
         self.threads = int(threads)
         get_readout(readout)
@@ -186,18 +186,20 @@ class HEEModel:
             raise HEEParameterError(
                 f"projection must be one of {PROJECTIONS}, not {projection!r}."
             )
-        if projection == "dense" and self.device not in DENSE_DEVICES:
+        dense_devices = tuple(d for d in DEVICES if backend_class(d).dense_projection)
+        has_dense = self.device in dense_devices
+        if projection == "dense" and not has_dense:
             raise HEEParameterError(
-                f"projection='dense' exists for devices {DENSE_DEVICES}, not "
+                f"projection='dense' exists for devices {dense_devices}, not "
                 f"{self.device!r}; use projection='auto' or 'synapses'."
             )
-        self.projection = projection  # as asked (config round-trips "auto")
+        self.projection = projection  # as asked
         if projection == "auto":
-            projection = "dense" if self.device in DENSE_DEVICES else "synapses"
+            projection = "dense" if has_dense else "synapses"
         if float32 and projection != "dense":
             raise HEEParameterError(
                 "float32=True needs the dense projection (projection='dense' on "
-                f"{DENSE_DEVICES}); the Synapses path is float64 only."
+                f"{dense_devices}); the Synapses path is float64 only."
             )
         self.projection_impl = projection
         self.float32 = bool(float32)

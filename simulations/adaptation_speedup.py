@@ -34,15 +34,19 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
-from brian2 import ms
+import matplotlib
 
+matplotlib.use("Agg")  # before pyplot: the script writes files, it opens no window
+import numpy as np  # noqa: E402
+from brian2 import ms  # noqa: E402
 
-import hee_brian as hb
-from hee_brian.analysis import posterior as P
-from hee_brian.models import linear_gaussian as lg
-from hee_brian.reference import gaussian_posterior
-from hee_brian.report import log, markdown_table, publish, read_json
+import hee_brian as hb  # noqa: E402
+from hee_brian.analysis import plotting  # noqa: E402
+from hee_brian.analysis import posterior as P  # noqa: E402
+from hee_brian.analysis.recordings import chained_infer  # noqa: E402
+from hee_brian.models import linear_gaussian as lg  # noqa: E402
+from hee_brian.reference import gaussian_posterior  # noqa: E402
+from hee_brian.report import log, markdown_table, publish, read_json  # noqa: E402
 
 KL_THRESHOLD = 0.1
 VAR_TOLERANCE = 0.05
@@ -130,14 +134,12 @@ def gaussian_setting(args, m, tau_a, variant):
     t0 = time.perf_counter()
     try:
         for s in range(args.seeds):
-            state, parts = None, []
-            for c in range(n_chunks):
-                rec = model.infer(x0, args.chunk * tau_x, record_every=args.record * tau_x,
-                                  layers=[1], spikes=False, record_adaptation=False,
-                                  initial_state=state, seed=args.seed * 7919 + 1000 * s + c)
-                state = rec.final_state
-                parts.append(lg.split_copies(rec.x[1], args.copies))
-            traces.append(np.concatenate(parts))
+            runs = chained_infer(model, [x0] * n_chunks,
+                                 [args.seed * 7919 + 1000 * s + c for c in range(n_chunks)],
+                                 duration=args.chunk * tau_x, record_every=args.record * tau_x,
+                                 layers=[1], spikes=False, record_adaptation=False)
+            traces.append(np.concatenate([lg.split_copies(rec.x[1], args.copies)
+                                          for rec in runs]))
     except hb.SimulationDiverged as exc:
         return {**res, "status": "diverged", "why": str(exc)}
     res["wall_s"] = time.perf_counter() - t0
@@ -299,12 +301,8 @@ def v1_study(args, m, tau_a):
 
 # ----------------------------------------------------------------------
 def figures(results, out):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    tau_x = 10e-3  # s: the Gaussian study's tau_x; times below are in units of tau_x
     g = results["gaussian"]
-    fig, ax = plt.subplots(figsize=(6, 4))
     curves = [("plain Langevin", g["plain"])]
     if g["best"]:
         b = g["best"]
@@ -312,21 +310,14 @@ def figures(results, out):
         act = [r for r in g["activity"] if r["m"] == b["m"] and r["status"] == "ok"]
         if act:
             curves.append((f"activity-driven m={b['m']:g}, tau_a={b['tau_a']:g} tau_x", act[0]))
-    for label, r in curves:
-        if r.get("status") == "ok":
-            ax.semilogy(r["kl_t"], r["kl"], label=label)
-    ax.axhline(KL_THRESHOLD, color="k", ls="--", lw=0.8, label="KL = 0.1")
-    ax.axhline(g["plain"].get("kl_floor", np.nan), color="gray", ls=":", lw=0.8,
-               label="finite-ensemble floor")
-    ax.set_xlabel("time since start (tau_x)")
-    ax.set_ylabel("KL(ensemble || exact posterior) (nats)")
-    ax.set_title(f"Ill-conditioned Gaussian (precisions 1, "
-                 f"{results['gaussian_args']['slow_precision']:g}),"
-                 " chains started at 0", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "kl_vs_time.png", dpi=120)
-    plt.close(fig)
+    curves = [(label, r) for label, r in curves if r.get("status") == "ok"]
+    ax = plotting.plot_kl_vs_time(
+        [np.asarray(r["kl_t"]) * tau_x for _, r in curves], [r["kl"] for _, r in curves],
+        [label for label, _ in curves], threshold=KL_THRESHOLD,
+        floor=g["plain"].get("kl_floor", np.nan), tau=tau_x,
+        title=f"Ill-conditioned Gaussian (precisions 1, "
+              f"{results['gaussian_args']['slow_precision']:g}), chains started at 0")
+    plotting.save_figure(ax, out / "kl_vs_time.png", dpi=120)
 
     sweep = g["sweep"]
     ms_ = sorted({r["m"] for r in sweep})
@@ -338,47 +329,19 @@ def figures(results, out):
         if r["status"] == "ok":
             speed[i, j] = g["plain"]["iat_slow"] / r["iat_slow"]
             verr[i, j] = 100 * max(abs(r["var_ratio_slow"] - 1), abs(r["var_ratio_fast"] - 1))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, data, title, cmap in [
-        (axes[0], speed, "IAT speed-up over plain Langevin (x)", "viridis"),
-        (axes[1], verr, "worst stationary variance error (%)", "magma_r"),
-    ]:
-        im = ax.imshow(data, origin="lower", cmap=cmap, aspect="auto")
-        ax.set_xticks(range(len(ms_)), [f"{v:g}" for v in ms_])
-        ax.set_yticks(range(len(tas)), [f"{v:g}" for v in tas])
-        ax.set_xlabel("adaptation strength m")
-        ax.set_ylabel("tau_a (tau_x)")
-        ax.set_title(title, fontsize=9)
-        for i in range(len(tas)):
-            for j in range(len(ms_)):
-                txt = "broken" if np.isnan(data[i, j]) else f"{data[i, j]:.3g}"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="w"
-                        if cmap == "viridis" else "k")
-        fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    fig.savefig(out / "sweep.png", dpi=120)
-    plt.close(fig)
+    axes = plotting.plot_adaptation_sweep(ms_, [v * tau_x for v in tas], speed, verr, tau=tau_x)
+    plotting.save_figure(axes, out / "sweep.png", dpi=120)
 
     v1 = results.get("v1", {})
     if v1.get("status") == "ok" and "kl" in v1.get("momentum", {}):
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        for name in ("plain", "momentum"):
-            label = "plain Langevin" if name == "plain" else \
-                f"momentum m={v1['m']:g}, tau_a={v1['tau_a']:g} tau_x"
-            axes[0].semilogy(v1[name]["kl_t"], v1[name]["kl"], label=label)
-            axes[1].hist(v1[name]["iats"], bins=30, alpha=0.6, label=label)
-        axes[0].axhline(KL_THRESHOLD, color="k", ls="--", lw=0.8)
-        axes[0].axhline(v1["kl_floor"], color="gray", ls=":", lw=0.8, label="finite-ensemble floor")
-        axes[0].set_xlabel("time since start (tau_x)")
-        axes[0].set_ylabel("mean marginal KL to reference (nats)")
-        axes[0].legend(fontsize=7)
-        axes[1].set_xlabel("IAT per latent (tau_x)")
-        axes[1].set_ylabel("number of latents")
-        axes[1].legend(fontsize=7)
-        fig.suptitle("Trained V1 model, posterior for one whitened natural patch")
-        fig.tight_layout()
-        fig.savefig(out / "v1.png", dpi=120)
-        plt.close(fig)
+        tau_v1 = v1["tau_x_ms"] * 1e-3
+        names = ("plain", "momentum")
+        labels = ["plain Langevin", f"momentum m={v1['m']:g}, tau_a={v1['tau_a']:g} tau_x"]
+        axes = plotting.plot_v1_speedup(
+            [np.asarray(v1[n]["kl_t"]) * tau_v1 for n in names], [v1[n]["kl"] for n in names],
+            [np.asarray(v1[n]["iats"]) * tau_v1 for n in names], labels,
+            threshold=KL_THRESHOLD, floor=v1["kl_floor"], tau=tau_v1)
+        plotting.save_figure(axes, out / "v1.png", dpi=120)
 
 
 def doc_text(results, args):
@@ -474,6 +437,7 @@ def main(argv=None):
     results["wall_s"] = time.perf_counter() - t0
     figures(results, out)
     publish(out, "adaptation_speedup", results, doc_text(results, args), docs=args.update_docs)
+
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ This is the measurement behind the choice of sigma_0 in ``models/v1.py``
 defaults to the model's, now the Cauchy prior).
 
 The dynamics are integrated by the NumPy reference of the HEE equations
-(``benchmarks/numpy_reference.py``) with ``--streams`` patch streams sharing
+(``hee_brian.reference``) with ``--streams`` patch streams sharing
 W, exactly as ``HEEModel.learn(streams=B)`` runs them in Brian2; NumPy's
 matrix products make many streams cheap there.  Each sigma_0 gets the dt and
 pixel-interneuron time constant that keep the interneuron loop's lag below
@@ -27,7 +27,14 @@ What it writes (to ``--out``, default ``output/v1_dictionary_stability``)
   eigenvalue of sigma_0^2 W^T W) after every chunk, per sigma_0;
 - ``stability.png``: Gabor fraction against patches presented.
 
-Example (about 10 minutes on one core)::
+How long it takes
+-----------------
+About 10 minutes on one core for the example below (two sigma_0 values of
+40,000 patches; sigma_0 = 0.35 runs at half the dt, so it costs twice as
+much as 0.5 or 0.7); the defaults (three sigma_0 values) about a third
+longer.  No compilation: the NumPy reference needs none.
+
+Example::
 
     python simulations/v1_dictionary_stability.py --sigma0 0.35 0.7 --patches 40000 --prior laplace
 """
@@ -36,18 +43,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
+import matplotlib
 
+matplotlib.use("Agg")  # before pyplot: the script writes files, it opens no window
+import numpy as np  # noqa: E402
+from brian2 import ms  # noqa: E402
 
-from brian2 import ms
-
-from hee_brian import models
-from hee_brian.analysis import receptive_fields as rfa
-from hee_brian.datasets import natural_images as ni
-from hee_brian.reference import simulate
+from hee_brian import models  # noqa: E402
+from hee_brian.analysis import plotting  # noqa: E402
+from hee_brian.analysis import receptive_fields as rfa  # noqa: E402
+from hee_brian.datasets import natural_images as ni  # noqa: E402
+from hee_brian.reference import simulate  # noqa: E402
+from hee_brian.report import log  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,10 +66,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: sigma_0 learns.
 TIMESTEPS = {0.35: (0.05, 0.45, 5.0), 0.5: (0.1, 0.45, 10.0), 0.7: (0.1, 1.0, 10.0)}
 R2_THRESHOLD = 0.7
-
-
-def log(msg):
-    print(f"[stability {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def starting_dictionary(kind, patches, n_latents, seed):
@@ -115,7 +120,7 @@ def run(sigma0, D0, patches, args, side):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sigma0", type=float, nargs="+", default=[0.35, 0.5, 0.7],
                     choices=sorted(TIMESTEPS), help="observation noise levels to compare")
@@ -150,23 +155,13 @@ def main(argv=None):
                "presentation_ms": args.presentation, "results": results}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for s, r in results.items():
-        h = [e for e in r["history"] if "fraction" in e]
-        ax.plot([e["patches"] for e in h], [100 * e["fraction"] for e in h], "o-",
-                label=f"sigma_0 = {s}")
-    ax.set_xlabel("patches presented")
-    ax.set_ylabel(f"fields with Gabor R^2 >= {R2_THRESHOLD} (%)")
-    ax.set_ylim(0, 100)
-    ax.set_title(f"HEE plasticity from a {args.start} dictionary")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "stability.png", dpi=110)
+    histories = [[e for e in r["history"] if "fraction" in e] for r in results.values()]
+    ax = plotting.plot_learning_curves(
+        [[e["patches"] for e in h] for h in histories],
+        [[100 * e["fraction"] for e in h] for h in histories],
+        [f"sigma_0 = {s}" for s in results], ylabel=f"fields with Gabor R^2 >= {R2_THRESHOLD} (%)",
+        ylim=(0, 100), title=f"HEE plasticity from a {args.start} dictionary")
+    plotting.save_figure(ax, out / "stability.png", dpi=110, close=False)
     log(f"wrote {out / 'summary.json'} and {out / 'stability.png'}")
     return summary
 

@@ -37,16 +37,19 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+import matplotlib
 
+matplotlib.use("Agg")  # before pyplot: the script writes files, it opens no window
+import numpy as np  # noqa: E402
+from brian2 import second  # noqa: E402
 
-from brian2 import second
-
-from hee_brian import models
-from hee_brian.analysis import receptive_fields as rfa
-from hee_brian.analysis import tuning, v1_data, variability
-from hee_brian.datasets import natural_images as ni
-from hee_brian.nonlinearities import get_readout
+from hee_brian import models  # noqa: E402
+from hee_brian.analysis import plotting  # noqa: E402
+from hee_brian.analysis import receptive_fields as rfa  # noqa: E402
+from hee_brian.analysis import tuning, variability  # noqa: E402
+from hee_brian.analysis.recordings import readout_rate  # noqa: E402
+from hee_brian.datasets import natural_images as ni  # noqa: E402
+from hee_brian.report import log  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,12 +57,8 @@ ROOT = Path(__file__).resolve().parents[1]
 R2_THRESHOLD = 0.7
 
 
-def log(msg):
-    print(f"[v1 {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "output" / "v1_receptive_fields"),
                     help="output folder (default: output/v1_receptive_fields)")
@@ -141,183 +140,6 @@ def trace_experiment(model, patches, presentation, seed):
     rec = model.infer(stim, duration=presentation * BLOCK, presentation=presentation,
                       layers=[1], spikes=True, seed=seed)
     return stim, rec
-
-
-# ----------------------------------------------------------------------
-# figures
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path):
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _rf_panel(ax, rfs, title):
-    n = len(rfs)
-    cols = int(np.ceil(np.sqrt(n * 1.5)))
-    rows = int(np.ceil(n / cols))
-    h, w = rfs.shape[1:]
-    canvas = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1), np.nan)
-    for k, rf in enumerate(rfs):
-        r, c = divmod(k, cols)
-        m = np.max(np.abs(rf)) or 1.0
-        canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = rf / m
-    ax.imshow(canvas, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_title(title)
-    ax.set_axis_off()
-
-
-def figure_rfs(path, gen, sta, r2_gen, r2_sta):
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-    _rf_panel(axes[0], gen, "generative fields sigma_0^2 W (each scaled to +-max)\n"
-              f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(r2_gen >= R2_THRESHOLD):.0%}")
-    _rf_panel(axes[1], sta, "reverse correlation (spike-triggered average of white noise)\n"
-              f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(r2_sta >= R2_THRESHOLD):.0%}")
-    _save(fig, path)
-
-
-def figure_traces(path, rec, presentation_s, neurons, n_show=8):
-    plt = _plt()
-    t_end = n_show * presentation_s
-    sel = rec.t < t_end
-    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    for j in neurons:
-        axes[0].plot(rec.t[sel] * 1e3, rec.x[1][sel, j], lw=1, label=f"neuron {j}")
-    for k in range(n_show):
-        if k % 2:
-            for ax in axes:
-                ax.axvspan(k * presentation_s * 1e3, (k + 1) * presentation_s * 1e3,
-                           color="0.9", zorder=0)
-    axes[0].set_ylabel("latent state x (a.u.)")
-    axes[0].set_title("layer-1 neurons: blank, then a natural patch (shaded), alternating")
-    axes[0].legend(fontsize=7, ncol=4)
-    sp = rec.spikes[1]
-    for row, j in enumerate(neurons):
-        tt = sp.t[(sp.i == j) & (sp.t < t_end)]
-        axes[1].vlines(tt * 1e3, row + 0.6, row + 1.4, color="k", lw=1)
-    axes[1].set_yticks(np.arange(1, len(neurons) + 1), [str(j) for j in neurons])
-    axes[1].set_ylabel("neuron (Poisson spikes)")
-    axes[1].set_xlabel("time (ms)")
-    _save(fig, path)
-
-
-def figure_nx_ny(path, nx, ny, good):
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.add_patch(plt.Rectangle((0, 0.2), 0.5, 0.8, color="tab:orange", alpha=0.2,
-                               label="Ringach 2002: most V1 simple cells"))
-    ax.scatter(nx[good], ny[good], s=14, color="tab:blue",
-               label=f"model, R^2 >= {R2_THRESHOLD} (n={good.sum()})")
-    ax.plot([0, 1.5], [0, 1.5], color="0.6", lw=0.8, ls="--")
-    ax.set_xlim(0, 1.5)
-    ax.set_ylim(0, 1.5)
-    ax.set_xlabel("nx = sigma_x * f (across bars, periods)")
-    ax.set_ylabel("ny = sigma_y * f (along bars, periods)")
-    ax.set_title("Receptive-field shape vs macaque V1")
-    ax.legend(fontsize=8, loc="upper right")
-    _save(fig, path)
-
-
-def figure_tuning(path, thetas, rates, counts, props, presentation_s, repeats, n_show=6):
-    plt = _plt()
-    f0 = rates.mean(axis=2)
-    c0 = counts.mean(axis=2)
-    order = np.argsort(props["circular_variance"])
-    picks = order[np.linspace(0, len(order) - 1, n_show).astype(int)]
-    fig, axes = plt.subplots(2, n_show, figsize=(2.6 * n_show, 5.5))
-    # spike counts were summed over repeats in the response window (the last
-    # two thirds of each presentation): convert to Hz
-    window = presentation_s * 2 / 3 * repeats
-    for col, j in enumerate(picks):
-        ti, fi = np.unravel_index(np.argmax(f0[:, :, j]), f0.shape[:2])
-        ax = axes[0, col]
-        deg = np.degrees(thetas)
-        ax.plot(deg, f0[:, fi, j], "o-", ms=3, label="mean rate")
-        ax.plot(deg, c0[:, fi, j] / window, "s--", ms=3, alpha=0.7,
-                label="spike counts")
-        ax.set_title(f"n{j}: CV={props['circular_variance'][j]:.2f}", fontsize=9)
-        ax.set_xlabel("orientation (deg)")
-        if col == 0:
-            ax.set_ylabel("rate (Hz)")
-            ax.legend(fontsize=7)
-        ax = axes[1, col]
-        ax.semilogx(FREQS, f0[ti, :, j], "o-", ms=3)
-        ax.set_xticks([0.05, 0.1, 0.2, 0.4], ["0.05", "0.1", "0.2", "0.4"])
-        ax.minorticks_off()
-        ax.set_xlabel("SF (cycles/pixel)")
-        if col == 0:
-            ax.set_ylabel("rate (Hz)")
-    fig.suptitle("Grating tuning (F0 over phase) of example neurons, low to high circular variance")
-    _save(fig, path)
-
-
-def figure_distributions(path, props, comparison):
-    plt = _plt()
-    items = [("circular_variance", "circular variance", np.linspace(0, 1, 200)),
-             ("orientation_bandwidth_deg", "orientation bandwidth (deg)", np.linspace(0, 90, 200)),
-             ("sf_bandwidth_oct", "SF bandwidth (octaves)", np.linspace(0, 4, 200))]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4))
-    for ax, (key, label, grid) in zip(axes, items):
-        v = np.asarray(props[key], dtype=float)
-        v = np.sort(v[np.isfinite(v)])
-        if v.size:
-            ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", label=f"model (n={v.size})")
-        ax.plot(grid, v1_data.reference_cdf(key)(grid), color="tab:orange", label="macaque V1")
-        ks = comparison[key]["ks_similarity"]
-        ax.set_title(f"KS similarity {ks:.2f}" if np.isfinite(ks) else "KS: n/a")
-        ax.set_xlabel(label)
-        ax.set_ylabel("cumulative fraction")
-        ax.legend(fontsize=8)
-    ax = axes[3]
-    psf = np.asarray(props["peak_sf"], dtype=float)
-    psf = psf[np.isfinite(psf)]
-    if psf.size:
-        v = np.sort(np.log2(psf / np.median(psf)))
-        ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", label="model")
-        grid = np.linspace(-4, 4, 200)
-        ax.plot(grid, v1_data.de_valois_log_sf_cdf()(grid), color="tab:orange",
-                label="V1 (De Valois 1982)")
-        ax.set_title(f"KS similarity {comparison['peak_sf_spread']['ks_similarity']:.2f}")
-    ax.set_xlabel("log2(peak SF / median)")
-    ax.set_ylabel("cumulative fraction")
-    ax.legend(fontsize=8)
-    fig.suptitle("Tuning properties: model vs macaque V1 (reference CDFs from published quantiles)")
-    _save(fig, path)
-
-
-def figure_variability(path, onset, vs_contrast):
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
-    ax.bar([0, 1], [onset["before"], onset["after"]], color=["0.6", "tab:blue"])
-    lo, hi = onset["change_ci95"]
-    ax.set_xticks([0, 1], ["before onset\n(blank)", "after onset\n(patch)"])
-    ax.set_ylabel("population Fano factor (spike counts)")
-    ax.set_title(f"change {onset['change']:+.3f} (95% CI {lo:+.3f}, {hi:+.3f})")
-    ax.axhline(1, color="k", lw=0.6, ls=":")
-    ax = axes[1]
-    ax.plot(vs_contrast["contrast"], vs_contrast["fano"], "o-", label="Fano factor (counts)")
-    ax.set_xlabel("contrast (x natural patch)")
-    ax.set_ylabel("population Fano factor")
-    ax2 = ax.twinx()
-    ax2.plot(vs_contrast["contrast"], vs_contrast["x_std"], "s--", color="tab:red",
-             label="across-trial std of x")
-    ax2.set_ylabel("across-trial std of latent x (a.u.)", color="tab:red")
-    ax.set_title("Variability vs contrast")
-    ax.legend(fontsize=8, loc="upper left")
-    _save(fig, path)
 
 
 # ----------------------------------------------------------------------
@@ -426,8 +248,7 @@ def main(argv=None):
     # -- onsets and contrast
     img_id, contrast, c_before, c_after, x_before, x_after = onset_experiment(
         model, test_patches, presentation, args.fano_blocks, seed=args.seed + 23)
-    readout = get_readout(model.readout)[1]
-    spont = readout(x_before, float(model.rate_scale * second)).mean(axis=0)
+    spont = readout_rate(model, x_before).mean(axis=0)
     props = tuning.tuning_properties(g_rates, thetas, FREQS, phases, baseline=spont)
     props_spk = tuning.tuning_properties(g_counts, thetas, FREQS, phases)
     comparison = tuning.compare_with_v1(props, fits_gen["nx"][good], fits_gen["ny"][good])
@@ -439,14 +260,30 @@ def main(argv=None):
 
     # -- figures
     t0 = time.perf_counter()
-    figure_rfs(out / "rf_grid.png", gen, sta, fits_gen["r2"], fits_sta["r2"])
+    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta], [
+        "generative fields sigma_0^2 W (each scaled to +-max)\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_gen['r2'] >= R2_THRESHOLD):.0%}",
+        "reverse correlation (spike-triggered average of white noise)\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}"]),
+        out / "rf_grid.png", dpi=110)
     strongest = np.argsort(-np.abs(rec.x[1]).mean(axis=0))[:6]
-    figure_traces(out / "traces.png", rec, pres_s, list(strongest))
-    figure_nx_ny(out / "nx_ny.png", fits_gen["nx"], fits_gen["ny"], good)
-    figure_tuning(out / "tuning_examples.png", thetas, g_rates, g_counts, props, pres_s,
-                  args.grating_repeats)
-    figure_distributions(out / "v1_distributions.png", props, comparison)
-    figure_variability(out / "variability.png", onset, vs_c)
+    plotting.save_figure(plotting.plot_onset_traces(
+        rec.t, rec.x[1], rec.spikes[1].t, rec.spikes[1].i, list(strongest), pres_s),
+        out / "traces.png", dpi=110)
+    plotting.save_figure(plotting.plot_nx_ny(
+        fits_gen["nx"][good], fits_gen["ny"][good],
+        label=f"model, R^2 >= {R2_THRESHOLD} (n={good.sum()})"), out / "nx_ny.png", dpi=110)
+    # spike counts were summed over repeats in the response window (the last
+    # two thirds of each presentation)
+    plotting.save_figure(plotting.plot_tuning_examples(
+        thetas, FREQS, g_rates, g_counts, props["circular_variance"],
+        window=pres_s * 2 / 3 * args.grating_repeats,
+        title="Grating tuning (F0 over phase) of example neurons, low to high circular "
+              "variance"), out / "tuning_examples.png", dpi=110)
+    plotting.save_figure(plotting.plot_tuning_distributions(props, comparison),
+                         out / "v1_distributions.png", dpi=110)
+    plotting.save_figure(plotting.plot_variability(onset, vs_c), out / "variability.png",
+                         dpi=110)
     timings["figures_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
 

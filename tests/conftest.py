@@ -24,6 +24,18 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_report_header(config):
+    """Which linear-algebra library the run used (results must not depend on it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+            f"{i.get('num_threads')} threads)" for i in threadpool_info()
+            if i.get("user_api") == "blas"]
+    return "BLAS: " + ", ".join(blas or ["unknown"])
+
+
 def _gpu_available():
     if shutil.which("nvidia-smi") is None:
         return False

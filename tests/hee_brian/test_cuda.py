@@ -1,6 +1,6 @@
 """brian2cuda: configuration, code generation + compilation, and GPU runs.
 
-* fast: the helpers of hee_brian.cuda on fake toolkits;
+* fast: the helpers of hee_brian.devices.cuda on fake toolkits;
 * slow: the model's CUDA code generates and compiles with the machine's
   nvcc (no GPU needed; a few minutes of nvcc on 2 cores);
 * gpu: the model runs on the GPU and samples the exact posterior.
@@ -13,7 +13,7 @@ import pytest
 from brian2 import Hz, ms, prefs
 
 import hee_brian as hb
-from hee_brian.cuda import configure_cuda_standalone, curand_paths, find_cuda_root
+from hee_brian.devices.cuda import configure_cuda_standalone, curand_paths, find_cuda_root
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_cuda_code_generates_and_compiles(tmp_path, monkeypatch):
     pytest.importorskip("brian2cuda")
     if find_cuda_root() is None:
         pytest.skip("no CUDA toolkit (nvcc) on this machine")
-    from hee_brian.cuda import gpu_compute_capability
+    from hee_brian.devices.cuda import gpu_compute_capability
     from hee_brian.devices import get_backend
     from hee_brian.network import RunSpec
 

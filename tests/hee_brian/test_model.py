@@ -82,12 +82,13 @@ def test_weight_and_bias_shapes_are_checked():
 
 def test_stimulus_and_durations_are_checked_before_building(monkeypatch):
     """Bad run input is refused before a single Brian2 object exists."""
-    import hee_brian.devices as devices
+    from hee_brian.devices import runtime, standalone
 
     def no_build(*args, **kwds):
         raise AssertionError("a network was built for a refused run")
 
-    monkeypatch.setattr(devices, "build_network", no_build)
+    for backend_module in (runtime, standalone):
+        monkeypatch.setattr(backend_module, "build_network", no_build)
     model = small_model()
     x0 = np.zeros(6)
     bad = x0.copy()

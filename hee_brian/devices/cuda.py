@@ -35,10 +35,13 @@ from pathlib import Path
 
 from brian2 import prefs
 
-from .errors import HEEParameterError
+from ..errors import HEEParameterError
+from .cache import cache_dir
+from .base import register_backend
+from .standalone import StandaloneBackend
 
 __all__ = ["configure_cuda_standalone", "find_cuda_root", "gpu_compute_capability",
-           "curand_paths", "CPP_STANDARD"]
+           "curand_paths", "CPP_STANDARD", "CudaStandaloneBackend"]
 
 #: The C++ standard used for host and device code (Thrust needs >= C++17).
 CPP_STANDARD = "-std=c++17"
@@ -151,36 +154,6 @@ def curand_paths(cuda_root, link_dir):
     return [str(inc)], [str(link_dir)], [str(lib)]
 
 
-_PATCHED = False
-
-
-def _use_cpp17_in_makefile():
-    """Have brian2cuda write ``-std=c++17`` into the makefiles it generates."""
-    global _PATCHED
-    if _PATCHED:
-        return
-    from brian2cuda.device import CUDAStandaloneDevice
-
-    original = CUDAStandaloneDevice.generate_makefile
-
-    def generate_makefile(self, writer, *args, **kwds):
-        write = writer.write
-
-        def write_cpp17(filename, contents):
-            if filename == "makefile":
-                contents = contents.replace("-std=c++11", CPP_STANDARD)
-            return write(filename, contents)
-
-        writer.write = write_cpp17
-        try:
-            return original(self, writer, *args, **kwds)
-        finally:
-            writer.write = write
-
-    CUDAStandaloneDevice.generate_makefile = generate_makefile
-    _PATCHED = True
-
-
 def _add_unique(pref_name, values):
     current = list(prefs[pref_name])
     prefs[pref_name] = current + [v for v in values if v not in current]
@@ -230,8 +203,6 @@ def configure_cuda_standalone(compute_capability=None, gpu_id=0):
     backend.gpu_id = int(gpu_id)
     backend.compute_capability = float(compute_capability)
 
-    from .devices import cache_dir
-
     inc, libdirs, rpaths = curand_paths(root, cache_dir() / "curand_lib")
     _add_unique("codegen.cpp.include_dirs", inc)
     _add_unique("codegen.cpp.library_dirs", libdirs)
@@ -240,10 +211,63 @@ def configure_cuda_standalone(compute_capability=None, gpu_id=0):
     flags = [f for f in prefs["codegen.cpp.extra_compile_args_gcc"]
              if not f.startswith("-std=")]
     prefs["codegen.cpp.extra_compile_args_gcc"] = flags + [CPP_STANDARD]
-    _use_cpp17_in_makefile()
     return {
         "cuda_path": root,
         "gpu": gpu_cc is not None,
         "compute_capability": float(compute_capability),
         "curand": {"include": inc, "lib": libdirs, "rpath": rpaths},
     }
+
+
+def _cpp17_device_class():
+    """brian2cuda's device, writing ``-std=c++17`` into the makefiles it generates.
+
+    A subclass, so brian2cuda itself is left as it is.
+    """
+    from brian2cuda.device import CUDAStandaloneDevice
+
+    class CUDAStandaloneDeviceCpp17(CUDAStandaloneDevice):
+        def generate_makefile(self, writer, *args, **kwds):
+            write = writer.write
+
+            def write_cpp17(filename, contents):
+                if filename == "makefile":
+                    contents = contents.replace("-std=c++11", CPP_STANDARD)
+                return write(filename, contents)
+
+            writer.write = write_cpp17
+            try:
+                return super().generate_makefile(writer, *args, **kwds)
+            finally:
+                writer.write = write
+
+    return CUDAStandaloneDeviceCpp17
+
+
+class CudaStandaloneBackend(StandaloneBackend):
+    """brian2cuda's ``cuda_standalone``: the cpp_standalone scheme on the GPU.
+
+    The duration and the recording interval still select the compiled
+    project (its main code is not patched); the fused dense projection is a
+    cpp_standalone template and does not exist here.
+    """
+
+    dense_projection = False
+    values_are_run_args = False
+
+    def new_device(self):
+        configure_cuda_standalone()  # imports brian2cuda, or says how to install it
+        return _cpp17_device_class()()
+
+    def configure(self):
+        configure_cuda_standalone()
+
+    def seed_code(self, device, built):
+        # brian2cuda's cuRAND host and device generators (what brian2.seed()
+        # emits), with the seed a run_arg
+        seed_array = device.get_array_name(built.seed_holder.variables["seed"])
+        return ("random_number_buffer.set_seed("
+                f"(unsigned long long)brian::{seed_array}[0]);")
+
+
+register_backend("cuda_standalone", CudaStandaloneBackend)
