@@ -1012,13 +1012,14 @@ def plot_fano_onset(before, after, change_ci95=None, axes=None):
     Axes
     """
     ax = _new_axes(axes, figsize=(5, 4))
-    yerr = None
+    ax.bar([0, 1], [before, after], color=["0.6", "tab:blue"])
     if change_ci95 is not None:
         lo, hi = change_ci95
         change = after - before
-        yerr = [[0.0, max(change - lo, 0.0)], [0.0, max(hi - change, 0.0)]]
+        ax.errorbar([1], [after], yerr=[[max(change - lo, 0.0)], [max(hi - change, 0.0)]],
+                    fmt="none", ecolor="k", capsize=4, label="95% CI of the change")
         ax.set_title(f"change {change:+.3f} (95% CI {lo:+.3f}, {hi:+.3f})")
-    ax.bar([0, 1], [before, after], color=["0.6", "tab:blue"], yerr=yerr, capsize=4)
+        ax.legend(fontsize=8, loc="lower right")
     ax.set_xticks([0, 1], ["before onset\n(blank)", "after onset\n(patch)"])
     ax.set_ylabel("population Fano factor (spike counts)")
     ax.axhline(1, color="k", lw=0.6, ls=":")

@@ -24,6 +24,7 @@ from .families import ExponentialFamily
 from .nonlinearities import Phi, get_readout
 
 __all__ = [
+    "model_equations",
     "DIVERGENCE_BOUND",
     "DIVERGENCE_WATCH",
     "DIVERGENCE_WATCH_VARIABLE",
@@ -294,3 +295,36 @@ def hebbian_equations() -> str:
         "up_index : integer (constant)  # neuron s*n_l + j of the layer above",
         "hebb_post = (x_pre - epsbar_pre)*phix_up : 1 (summed)",
     ])
+
+
+def model_equations(model) -> str:
+    """A model's Brian2 equations, population by population, as text (``print(model)``)."""
+    L = len(model.layers) - 1
+    ad = None if model.adaptation is None else model.adaptation.variant
+    parts = [
+        f"# layer 0 neurons (n={model.layers[0].n}, "
+        f"{model.layers[0].family.describe(mark_defaults=True)}), "
+        "clamped during inference and learning",
+        observation_equations(model.layers[0].family, clamped=True),
+    ]
+    for l in range(1, L + 1):
+        parts += [
+            f"# layer {l} neurons (n={model.layers[l].n}, "
+            f"{model.layers[l].family.describe(mark_defaults=True)})",
+            latent_neuron_equations(model.layers[l].family, model.phi_fn, top=l == L,
+                                    adaptation=ad, readout=model.readout),
+        ]
+    for l in range(L + 1):
+        parts += [
+            f"# layer {l} interneurons (n={model.layers[l].n} x K={model.n_interneurons})",
+            interneuron_equations(model.layers[l].family, top=l == L),
+            f"# interneurons -> layer {l} neurons",
+            averaging_equations(),
+        ]
+    for l in range(1, L + 1):
+        parts += [
+            f"# projection W[{l - 1}] between layer {l - 1} (pre) and layer {l} (post), "
+            "with plasticity when learning",
+            projection_equations(plastic=True),
+        ]
+    return "\n".join(parts)

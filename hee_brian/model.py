@@ -10,46 +10,22 @@ equation strings of :mod:`hee_brian.equations`; printing a model shows them.
 """
 from __future__ import annotations
 
-import hashlib
-import math
-import time
-from pathlib import Path
 
 import numpy as np
 from brian2 import Hz, ms, second
 
-from . import runs, stability, storage
-from .dense import PROJECTIONS
-from .devices import DEVICES, backend_class
-from .equations import (
-    averaging_equations,
-    interneuron_equations,
-    latent_neuron_equations,
-    observation_equations,
-    projection_equations,
-)
-from .errors import HEEParameterError, SimulationDiverged
+from . import generation, inference, learning, stability, storage
+from .devices import backend_class, choose_projection
+from .equations import model_equations
+from .errors import HEEParameterError
 from .layers import Adaptation, Layer
-from .network import RunSpec, stimulus_rows
+from .learning import LearningHistory
 from .nonlinearities import get_phi, get_readout
 from .stability import STABILITY_LIMIT
-from .validation import as_positive_int, as_rate, as_steps, as_time, check_stimuli
+from .validation import (as_interneuron_times, as_positive_int, as_rate, as_time,
+                         check_biases, check_stimuli, check_weights)
 
 __all__ = ["Layer", "Adaptation", "HEEModel", "LearningHistory", "STABILITY_LIMIT"]
-
-
-class LearningHistory(dict):
-    """What :meth:`HEEModel.learn` did, chunk by chunk.
-
-    A dict with the lists ``patches`` (patches shown after each chunk),
-    ``dW`` (Frobenius norm of the weight change in that chunk) and
-    ``wall_s`` (wall-clock seconds since learning started), also readable
-    as attributes.
-    """
-
-    patches = property(lambda self: self["patches"])
-    dW = property(lambda self: self["dW"])
-    wall_s = property(lambda self: self["wall_s"])
 
 
 class HEEModel:
@@ -138,23 +114,8 @@ class HEEModel:
         self.phi_fn = get_phi(phi)
         self.tau_x_s = as_time(tau_x, "tau_x")
         # one time constant for every layer's interneurons, or one per layer
-        if isinstance(tau_eps, (list, tuple)):
-            if len(tau_eps) != len(self.layers):
-                raise HEEParameterError(
-                    f"tau_eps has {len(tau_eps)} entries but the model has "
-                    f"{len(self.layers)} layers; give one time or one per layer."
-                )
-            self.tau_eps_layers_s = [as_time(v, f"tau_eps[{l}]") for l, v in enumerate(tau_eps)]
-        else:
-            self.tau_eps_layers_s = [as_time(tau_eps, "tau_eps")] * len(self.layers)
+        self.tau_eps_layers_s = as_interneuron_times(tau_eps, len(self.layers), self.tau_x_s)
         self.dt_s = as_time(dt, "dt")
-        for l, te in enumerate(self.tau_eps_layers_s):
-            if te > self.tau_x_s:
-                raise HEEParameterError(
-                    f"tau_eps = {te * 1e3:g} ms (layer {l}) is longer than tau_x = {tau_x}: "
-                    "the interneurons must be faster than the neurons they serve; use "
-                    "tau_eps <= tau_x (typically tau_x/20)."
-                )
         self.n_interneurons = as_positive_int(n_interneurons, "n_interneurons")
         if adaptation is not None and not isinstance(adaptation, Adaptation):
             raise HEEParameterError(
@@ -182,26 +143,8 @@ class HEEModel:
 
     def _set_projection(self, projection, float32):
         """Choose the projection implementation (hee_brian.dense)."""
-        if projection not in PROJECTIONS:
-            raise HEEParameterError(
-                f"projection must be one of {PROJECTIONS}, not {projection!r}."
-            )
-        dense_devices = tuple(d for d in DEVICES if backend_class(d).dense_projection)
-        has_dense = self.device in dense_devices
-        if projection == "dense" and not has_dense:
-            raise HEEParameterError(
-                f"projection='dense' exists for devices {dense_devices}, not "
-                f"{self.device!r}; use projection='auto' or 'synapses'."
-            )
         self.projection = projection  # as asked
-        if projection == "auto":
-            projection = "dense" if has_dense else "synapses"
-        if float32 and projection != "dense":
-            raise HEEParameterError(
-                "float32=True needs the dense projection (projection='dense' on "
-                f"{dense_devices}); the Synapses path is float64 only."
-            )
-        self.projection_impl = projection
+        self.projection_impl = choose_projection(self.device, projection, float32)
         self.float32 = bool(float32)
 
     # ------------------------------------------------------------------
@@ -249,44 +192,11 @@ class HEEModel:
             ``b[l]`` of shape (n_l,) for l = 0..L.
         """
         if W is not None:
-            if len(W) != len(self.layers) - 1:
-                raise HEEParameterError(
-                    f"W has {len(W)} matrices but the model has {len(self.layers) - 1} "
-                    "layer pairs; give one (n_{l-1}, n_l) matrix per pair."
-                )
-            new_W = []
-            for l, w in enumerate(W, start=1):
-                w = np.array(w, dtype=float)
-                want = (self.layers[l - 1].n, self.layers[l].n)
-                if w.shape != want:
-                    raise HEEParameterError(
-                        f"W[{l - 1}] has shape {w.shape} but layers {l - 1} and {l} have "
-                        f"{want[0]} and {want[1]} neurons: it must be {want} (rows: the "
-                        "lower layer)."
-                    )
-                if not np.all(np.isfinite(w)):
-                    raise HEEParameterError(f"W[{l - 1}] contains NaN or inf values.")
-                new_W.append(w)
+            new_W = check_weights(W, self.sizes)
             self._check_stiffness(new_W)
             self._W = new_W
         if b is not None:
-            if len(b) != len(self.layers):
-                raise HEEParameterError(
-                    f"b has {len(b)} vectors but the model has {len(self.layers)} layers."
-                )
-            new_b = []
-            for l, v in enumerate(b):
-                v = np.array(v, dtype=float).reshape(-1) if np.ndim(v) else np.full(
-                    self.layers[l].n, float(v))
-                if v.shape != (self.layers[l].n,):
-                    raise HEEParameterError(
-                        f"b[{l}] has {v.size} entries but layer {l} has "
-                        f"{self.layers[l].n} neurons."
-                    )
-                if not np.all(np.isfinite(v)):
-                    raise HEEParameterError(f"b[{l}] contains NaN or inf values.")
-                new_b.append(v)
-            self._b = new_b
+            self._b = check_biases(b, self.sizes)
 
     @property
     def weights(self):
@@ -335,35 +245,7 @@ class HEEModel:
 
     def equations(self):
         """The model's Brian2 equations, population by population, as text."""
-        L = len(self.layers) - 1
-        ad = None if self.adaptation is None else self.adaptation.variant
-        parts = [
-            f"# layer 0 neurons (n={self.layers[0].n}, "
-            f"{self.layers[0].family.describe(mark_defaults=True)}), "
-            "clamped during inference and learning",
-            observation_equations(self.layers[0].family, clamped=True),
-        ]
-        for l in range(1, L + 1):
-            parts += [
-                f"# layer {l} neurons (n={self.layers[l].n}, "
-                f"{self.layers[l].family.describe(mark_defaults=True)})",
-                latent_neuron_equations(self.layers[l].family, self.phi_fn, top=l == L,
-                                        adaptation=ad, readout=self.readout),
-            ]
-        for l in range(L + 1):
-            parts += [
-                f"# layer {l} interneurons (n={self.layers[l].n} x K={self.n_interneurons})",
-                interneuron_equations(self.layers[l].family, top=l == L),
-                f"# interneurons -> layer {l} neurons",
-                averaging_equations(),
-            ]
-        for l in range(1, L + 1):
-            parts += [
-                f"# projection W[{l - 1}] between layer {l - 1} (pre) and layer {l} (post), "
-                "with plasticity when learning",
-                projection_equations(plastic=True),
-            ]
-        return "\n".join(parts)
+        return model_equations(self)
 
     def _tau_eps_repr(self):
         if len(set(self.tau_eps_layers_s)) == 1:
@@ -428,41 +310,8 @@ class HEEModel:
         -------
         Recording
         """
-        stim = self._stimuli(x0, "x0")
-        n_steps = as_steps(duration, self.dt_s, "duration")
-        B = as_positive_int(streams, "streams")
-        if stim.shape[0] % B:
-            raise HEEParameterError(
-                f"x0 holds {stim.shape[0]} patches, which do not divide among streams = {B}; "
-                "give a multiple of streams patches."
-            )
-        # row r of the stimulus holds patches r*B .. r*B + B - 1, stream-major
-        stim = stim.reshape(stim.shape[0] // B, B * stim.shape[1])
-        if stim.shape[0] > 1:
-            if presentation is None:
-                raise HEEParameterError(
-                    "x0 holds several patches: give presentation=... (time per patch)."
-                )
-            pres = as_steps(presentation, self.dt_s, "presentation")
-        else:
-            pres = 1  # one patch held for the whole run (TimedArray clamps past its end)
-        if record_every is None:
-            rec = max(1, int(round(self.tau_x_s / 10 / self.dt_s)))
-        else:
-            rec = as_steps(record_every, self.dt_s, "record_every")
-        layers = list(range(len(self.layers))) if layers is None else list(layers)
-        for l in layers:
-            if not 0 <= l < len(self.layers):
-                raise HEEParameterError(f"layers: no layer {l} in a {len(self.layers)}-layer model.")
-        record_vars = ("x", "epsbar", "a") if (record_adaptation and self.adaptation) else ("x", "epsbar")
-        spec = RunSpec(mode="clamped", n_steps=n_steps, n_stimuli=stimulus_rows(stim.shape[0]),
-                       presentation_steps=pres, record_steps=rec,
-                       record_layers=tuple(layers), record_vars=record_vars, spikes=bool(spikes),
-                       streams=B)
-        state = runs.initial_state(self, initial_state, B)
-        seed = self._next_seed(seed)
-        built = runs.run(self, spec, seed, stimuli=stim, state=state)
-        return runs.recording(self, built, spec, seed)
+        return inference.infer(self, x0, duration, record_every, presentation, layers, spikes,
+                               record_adaptation, initial_state, seed, streams)
 
     # ------------------------------------------------------------------
     def learn(self, data, presentation=20 * ms, eta_w=0.5 * Hz, eta_b=0.1 * Hz,
@@ -518,89 +367,8 @@ class HEEModel:
         LearningHistory
             Patches done, the weight change and the wall time, per chunk.
         """
-        data = self._stimuli(data, "data")
-        pres = as_steps(presentation, self.dt_s, "presentation")
-        eta_w_v = as_rate(eta_w, "eta_w")
-        eta_b_v = as_rate(eta_b, "eta_b")
-        plast = 1 if plasticity_dt is None else as_steps(plasticity_dt, self.dt_s, "plasticity_dt")
-        chunk = as_positive_int(chunk, "chunk")
-        B = as_positive_int(streams, "streams")
-        report = runs.progress_reporter(progress)
-        chunk = int(min(chunk, n_presentations or len(data)))
-        if chunk % B:
-            raise HEEParameterError(
-                f"chunk = {chunk} patches does not divide among streams = {B}; "
-                f"use a chunk that is a multiple of {B} (e.g. {B * max(1, chunk // B)})."
-            )
-        total = int(n_presentations or len(data))
-        n_chunks = -(-total // chunk)
-        schedule = {"fingerprint": hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest(),
-                    "total": total, "chunk": chunk, "streams": B}
-        base_seed = self._next_seed(seed)
-        start, state = 0, None
-        history = LearningHistory(patches=[], dW=[], wall_s=[])
-        if checkpoint is not None and Path(checkpoint).exists():
-            start, state, history = self._resume(Path(checkpoint), schedule)
-            runs.logger.info("resuming from %s: %d/%d patches done", checkpoint,
-                             start * chunk, n_chunks * chunk)
-        rows = chunk // B  # presentations per chunk; each shows B patches side by side
-        spec = RunSpec(mode="clamped", n_steps=rows * pres, learn=True,
-                       n_stimuli=stimulus_rows(rows), presentation_steps=pres,
-                       plasticity_steps=plast, streams=B, learn_bias=eta_b_v > 0)
-        t_start = time.perf_counter()
-        for c in range(start, n_chunks):
-            idx = np.arange(c * chunk, (c + 1) * chunk) % len(data)
-            # row r of the stimulus table holds patches r*B .. r*B + B - 1, stream-major
-            stim = data[idx].reshape(rows, B * data.shape[1])
-            W_before = self._W
-            state = self._learn_chunk(spec, base_seed + c, stim, state, eta_w_v, eta_b_v,
-                                      t_offset=c * rows * pres * self.dt_s)
-            done = (c + 1) * chunk
-            history["patches"].append(done)
-            history["dW"].append(float(sum(np.linalg.norm(a - b)
-                                           for a, b in zip(self._W, W_before))))
-            history["wall_s"].append(time.perf_counter() - t_start)
-            if checkpoint is not None:
-                storage.write_checkpoint(self, Path(checkpoint), {
-                    **schedule, "next_chunk": c + 1, "history": dict(history)}, state)
-            elapsed = time.perf_counter() - t_start
-            rate = (done - start * chunk) / elapsed if elapsed > 0 else float("nan")
-            report({"done": done, "total": n_chunks * chunk,
-                    "percent": 100 * done / (n_chunks * chunk), "rate": rate,
-                    "left_s": (n_chunks * chunk - done) / rate if rate > 0 else float("nan")})
-        return history
-
-    def _learn_chunk(self, spec, seed, stim, state, eta_w, eta_b, t_offset):
-        """One simulation run of learning; the weights move only if it stayed finite."""
-        built = runs.run(self, spec, seed, stimuli=stim, state=state, eta_w=eta_w * Hz,
-                         eta_b=eta_b * Hz)
-        state = runs.final_state(self, built, spec)
-        W_new = [np.array(syn.w[:w.size], dtype=float).reshape(w.shape)
-                 for syn, w in zip(built.projections, self._W)]
-        # each stream's copy of a learned bias moved on its own: add the moves
-        b_new = [b + (np.array(g.b[:], dtype=float).reshape(spec.streams, -1) - b).sum(axis=0)
-                 for g, b in zip(built.neurons, self._b)]
-        extra = {f"W[{l}]": w for l, w in enumerate(W_new)}
-        extra.update({f"b[{l}]": v for l, v in enumerate(b_new)})
-        try:
-            runs.check_finite(self, built, spec, state, extra)
-        except SimulationDiverged as exc:
-            raise SimulationDiverged(exc.variable, exc.time + t_offset, self.dt_s,
-                                     "Weights were left as they were before the failing "
-                                     "chunk.") from None
-        self._W, self._b = W_new, b_new
-        return state
-
-    def _resume(self, path, schedule):
-        meta, W, b, state = storage.read_checkpoint(path, len(self.layers))
-        if any(meta.get(k, 1 if k == "streams" else None) != v for k, v in schedule.items()):
-            raise HEEParameterError(
-                f"checkpoint {path} was written for other data or another schedule "
-                "(patches, n_presentations, chunk or streams differ); delete it or choose "
-                "another checkpoint path."
-            )
-        self.set_weights(W=W, b=b)
-        return meta["next_chunk"], state, LearningHistory(meta["history"])
+        return learning.learn(self, data, presentation, eta_w, eta_b, n_presentations, chunk,
+                              plasticity_dt, checkpoint, progress, seed, streams)
 
     # ------------------------------------------------------------------
     def generate(self, n, mode="marginal", burn_in=None, spacing=None, settle=None,
@@ -637,48 +405,8 @@ class HEEModel:
         -------
         ndarray, shape (n, n_0)
         """
-        if mode not in ("marginal", "joint"):
-            raise HEEParameterError(f"mode must be 'marginal' or 'joint', not {mode!r}.")
-        if observation not in ("sample", "mean"):
-            raise HEEParameterError(f"observation must be 'sample' or 'mean', not {observation!r}.")
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise HEEParameterError(f"n must be a positive integer, got {n!r}.")
-        if not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
-                and temperature > 0):
-            raise HEEParameterError(f"temperature must be a positive number, got {temperature!r}.")
-        tau = self.tau_x
-        L = len(self.layers) - 1
-        seed = self._next_seed(seed)
-        if mode == "joint":
-            burn = as_steps(20 * tau if burn_in is None else burn_in, self.dt_s, "burn_in")
-            space = as_steps(5 * tau if spacing is None else spacing, self.dt_s, "spacing")
-            n_burn = -(-burn // space)
-            # sample k of the monitor is the state after k * spacing
-            spec = RunSpec(mode="joint", n_steps=(n_burn + n) * space + 1,
-                           record_steps=space, record_layers=(0,),
-                           record_vars=("x", "epsbar", "eta"))
-            keep = slice(n_burn + 1, n_burn + n + 1)
-        else:
-            stage = as_steps(5 * tau if settle is None else settle, self.dt_s, "settle")
-            cycle = (L + 1) * stage
-            burn = as_steps(20 * tau if burn_in is None else burn_in, self.dt_s, "burn_in")
-            every = 1 if spacing is None else -(-as_steps(spacing, self.dt_s, "spacing") // cycle)
-            n_burn = -(-burn // (every * cycle))  # in units of kept samples
-            spec = RunSpec(mode="marginal", n_steps=(n_burn + n) * every * cycle + 1,
-                           record_steps=every * cycle, record_layers=(0,),
-                           record_vars=("x", "eta"), stage_steps=stage)
-            keep = slice(n_burn + 1, n_burn + n + 1)
-        built = runs.run(self, spec, seed, temperature=temperature)
-        rec = runs.recording(self, built, spec, seed)
-        if observation == "sample":
-            samples = rec.x[0][keep]
-        else:
-            # the conditional mean A'(eta_0) of the observation layer
-            eta0 = np.asarray(built.state_monitors[0].eta).T[keep]
-            fam = self.layers[0].family
-            samples = fam.mean(eta0) if fam.mean_is_vectorised() else np.vectorize(fam.mean)(eta0)
-        samples = np.array(samples, dtype=float)
-        return (samples, rec) if return_recording else samples
+        return generation.generate(self, n, mode, burn_in, spacing, settle, temperature,
+                                   observation, seed, return_recording)
 
     # ------------------------------------------------------------------
     def save(self, path):

@@ -14,7 +14,9 @@ from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimen
 
 from .errors import HEEParameterError
 
-__all__ = ["as_time", "as_rate", "as_steps", "as_positive_int", "check_stimuli"]
+__all__ = ["as_time", "as_rate", "as_steps", "as_positive_int", "as_interneuron_times",
+           "check_stimuli",
+           "check_weights", "check_biases"]
 
 
 def as_time(value, name, allow_zero=False):
@@ -87,3 +89,70 @@ def check_stimuli(stimuli, n0, name):
             "the stimulus before presenting it."
         )
     return arr
+
+
+def check_weights(W, sizes):
+    """Weight matrices ``W[l-1]`` of shape (sizes[l-1], sizes[l]), finite floats."""
+    if len(W) != len(sizes) - 1:
+        raise HEEParameterError(
+            f"W has {len(W)} matrices but the model has {len(sizes) - 1} "
+            "layer pairs; give one (n_{l-1}, n_l) matrix per pair."
+        )
+    out = []
+    for l, w in enumerate(W, start=1):
+        w = np.array(w, dtype=float)
+        want = (sizes[l - 1], sizes[l])
+        if w.shape != want:
+            raise HEEParameterError(
+                f"W[{l - 1}] has shape {w.shape} but layers {l - 1} and {l} have "
+                f"{want[0]} and {want[1]} neurons: it must be {want} (rows: the "
+                "lower layer)."
+            )
+        if not np.all(np.isfinite(w)):
+            raise HEEParameterError(f"W[{l - 1}] contains NaN or inf values.")
+        out.append(w)
+    return out
+
+
+def check_biases(b, sizes):
+    """Bias vectors ``b[l]`` of shape (sizes[l],) (a scalar fills the layer), finite."""
+    if len(b) != len(sizes):
+        raise HEEParameterError(
+            f"b has {len(b)} vectors but the model has {len(sizes)} layers."
+        )
+    out = []
+    for l, v in enumerate(b):
+        v = np.array(v, dtype=float).reshape(-1) if np.ndim(v) else np.full(sizes[l], float(v))
+        if v.shape != (sizes[l],):
+            raise HEEParameterError(
+                f"b[{l}] has {v.size} entries but layer {l} has {sizes[l]} neurons."
+            )
+        if not np.all(np.isfinite(v)):
+            raise HEEParameterError(f"b[{l}] contains NaN or inf values.")
+        out.append(v)
+    return out
+
+
+def as_interneuron_times(tau_eps, n_layers, tau_x_s):
+    """The interneurons' time constant per layer (s): one for all, or one per layer.
+
+    Each must be shorter than tau_x: the interneurons serve neurons slower
+    than themselves.
+    """
+    if isinstance(tau_eps, (list, tuple)):
+        if len(tau_eps) != n_layers:
+            raise HEEParameterError(
+                f"tau_eps has {len(tau_eps)} entries but the model has "
+                f"{n_layers} layers; give one time or one per layer."
+            )
+        out = [as_time(v, f"tau_eps[{l}]") for l, v in enumerate(tau_eps)]
+    else:
+        out = [as_time(tau_eps, "tau_eps")] * n_layers
+    for l, te in enumerate(out):
+        if te > tau_x_s:
+            raise HEEParameterError(
+                f"tau_eps = {te * 1e3:g} ms (layer {l}) is longer than tau_x = "
+                f"{tau_x_s * 1e3:g} ms: the interneurons must be faster than the neurons "
+                "they serve; use tau_eps <= tau_x (typically tau_x/20)."
+            )
+    return out

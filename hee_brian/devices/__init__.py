@@ -15,8 +15,9 @@ A new device is a :class:`~.base.Backend` subclass registered with
 :func:`~.base.register_backend`.
 """
 from . import cuda, runtime, standalone  # noqa: F401  (each registers its backends)
-from .base import DEVICES, Backend, BuildTimes, backend_class, get_backend, register_backend
+from .base import (DEVICES, Backend, BuildTimes, backend_class, choose_projection, get_backend,
+                   register_backend)
 from .cache import cache_dir, compilations, toolchain_id
 
-__all__ = ["DEVICES", "Backend", "BuildTimes", "backend_class", "get_backend",
+__all__ = ["DEVICES", "Backend", "BuildTimes", "backend_class", "choose_projection", "get_backend",
            "register_backend", "cache_dir", "compilations", "toolchain_id"]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from brian2 import TimedArray
 
+from ..dense import PROJECTIONS
 from ..errors import HEEParameterError
 
 __all__ = ["Backend", "BuildTimes", "register_backend", "get_backend", "backend_class",
-           "DEVICES"]
+           "choose_projection", "DEVICES"]
 
 
 class BuildTimes(dict):
@@ -77,3 +78,29 @@ def get_backend(device: str, threads: int = 0):
     if key not in _BACKENDS:
         _BACKENDS[key] = cls(device, threads=threads)
     return _BACKENDS[key]
+
+
+def choose_projection(device, projection, float32=False):
+    """The projection implementation for ``projection`` on ``device``.
+
+    ``"auto"`` is the fused dense pass where the device's backend has it,
+    else the ``Synapses`` reference; ``"dense"`` and ``float32`` are refused
+    where it does not exist.
+    """
+    if projection not in PROJECTIONS:
+        raise HEEParameterError(f"projection must be one of {PROJECTIONS}, not {projection!r}.")
+    dense_devices = tuple(d for d in DEVICES if _REGISTRY[d].dense_projection)
+    has_dense = backend_class(device).dense_projection
+    if projection == "dense" and not has_dense:
+        raise HEEParameterError(
+            f"projection='dense' exists for devices {dense_devices}, not "
+            f"{device!r}; use projection='auto' or 'synapses'."
+        )
+    if projection == "auto":
+        projection = "dense" if has_dense else "synapses"
+    if float32 and projection != "dense":
+        raise HEEParameterError(
+            "float32=True needs the dense projection (projection='dense' on "
+            f"{dense_devices}); the Synapses path is float64 only."
+        )
+    return projection

@@ -7,7 +7,8 @@ import brian2
 from brian2 import prefs, set_device
 from brian2.devices.device import reset_device
 
-from ..network import BuiltNetwork, RunSpec, build_network, run_values
+from ..network import BuiltNetwork, RunSpec, build_network
+from ..runvalues import run_values
 from .base import Backend, BuildTimes, apply_values, register_backend
 
 __all__ = ["RuntimeBackend"]

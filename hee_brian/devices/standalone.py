@@ -23,7 +23,8 @@ import brian2
 from brian2 import TimedArray, prefs, set_device
 from brian2.devices.device import all_devices, reset_device
 
-from ..network import BuiltNetwork, RunSpec, build_network, run_values
+from ..network import BuiltNetwork, RunSpec, build_network
+from ..runvalues import run_values
 from .base import Backend, BuildTimes, apply_values, register_backend
 from .cache import build_once, cache_dir, results_folder, source_fingerprint, toolchain_id
 
