@@ -211,7 +211,7 @@ def run_reference(model, mode, n_steps, pres_steps, seed, streams=1):
         t0 = time.perf_counter()
         simulate(model, data[0], n_rows * pres_steps, record_every=n_rows * pres_steps,
                  stimuli=data, presentation_steps=pres_steps, learn=mode != "static",
-                 eta_w=0.01, eta_b=0.01, seed=seed, chains=streams)
+                 eta_w=0.01, eta_b=0.01, seed=seed, streams=streams)
         wall = time.perf_counter() - t0
     return wall, n_rows * streams
 

@@ -14,6 +14,7 @@ the same model, but it uses only NumPy for the dynamics.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import dger
 
 __all__ = ["simulate", "gaussian_posterior"]
 
@@ -34,7 +35,7 @@ def gaussian_posterior(model, x0):
     return mean, cov
 
 
-def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
+def simulate(model, x0, n_steps, record_every=1, streams=1, seed=0, x_init=None,
              learn=False, eta_w=0.0, eta_b=0.0, stimuli=None, presentation_steps=None,
              blas_inplace=True, noise_budget=True):
     """Integrate the clamped HEE dynamics with NumPy.
@@ -48,19 +49,19 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
     n_steps : int
     record_every : int
         Steps between recorded samples.
-    chains : int
-        Independent chains simulated side by side (B).
+    streams : int
+        Independent streams (chains) simulated side by side (B).
     seed : int
     x_init : list of ndarray, optional
         Initial latent states per layer (default zeros).
     learn : bool
         Apply the local plasticity every step (rates eta_w, eta_b in Hz).
-    stimuli : ndarray (n_patches, n_0) or (n_patches, chains, n_0), optional
+    stimuli : ndarray (n_patches, n_0) or (n_patches, streams, n_0), optional
         Patches shown in sequence, ``presentation_steps`` each.  A 3-D array
-        gives every chain its own patch stream and makes the chains share
+        gives every stream its own patch sequence and makes the streams share
         the weights, their plasticity summed, as in
-        ``HEEModel.learn(streams=chains)``; 2-D stimuli are shown to every
-        chain and the chains' plasticity is averaged.
+        ``HEEModel.learn(streams=B)``; 2-D stimuli are shown to every
+        stream and the streams' plasticity is averaged.
     blas_inplace : bool
         Update W with an in-place rank-1 BLAS call (scipy dger) instead of an
         outer product allocation — what a careful NumPy author would write.
@@ -68,87 +69,113 @@ def simulate(model, x0, n_steps, record_every=1, chains=1, seed=0, x_init=None,
     Returns
     -------
     dict
-        ``x``: list of arrays (T, chains, n_l) for latent layers (index l),
+        ``x``: list of arrays (T, streams, n_l) for latent layers (index l),
         ``eps``: same for the interneuron means, ``t`` (s), and the final
         weights ``W`` and biases ``b`` when learning.
     """
     rng = np.random.default_rng(seed)
-    layers = model.layers
-    L = len(layers) - 1
-    fams = [layer.family for layer in layers]
-    dt = model.dt_s
-    tx, te = model.tau_x_s, model.tau_eps_layers_s
-    K = model.n_interneurons
-    phi = model.phi_fn
-    W = [w.copy() for w in model.weights]
-    b = [v.copy() for v in model.biases]
-    B = chains
-    ad = model.adaptation
-    m = ad.m if ad is not None else 0.0
-    ta = ad.tau_a_s if ad is not None else 1.0
-    x = [None] + [
-        np.zeros((B, layer.n)) if x_init is None else np.broadcast_to(x_init[l], (B, layer.n)).copy()
-        for l, layer in enumerate(layers) if l >= 1
-    ]
-    a = [None] + [np.zeros((B, layer.n)) for layer in layers[1:]]
-    eps = [np.zeros((B, K, layer.n)) for layer in layers]
-    budget = [None] + [np.asarray(v) for v in model.noise_budget()[1:]] if noise_budget \
-        else [None] + [np.ones(layer.n) for layer in layers[1:]]
-    sx = [None] + [np.sqrt(2 * dt * budget[l] / tx) for l in range(1, L + 1)]
-    se = [np.sqrt(2 * dt / t) for t in te]
-    sa = np.sqrt(2 * m * tx * dt) / ta if ad is not None and ad.variant == "momentum" else 0.0
+    state = _State(model, streams, x_init, noise_budget)
     if stimuli is None:
         stimuli = np.asarray(x0, dtype=float)[None, :]
         presentation_steps = n_steps
     stimuli = np.asarray(stimuli, dtype=float)
-    streams = stimuli.ndim == 3
-    if streams and stimuli.shape[1] != B:
-        raise ValueError(f"3-D stimuli need shape (n_patches, chains={B}, n_0)")
+    per_stream = stimuli.ndim == 3
+    if per_stream and stimuli.shape[1] != streams:
+        raise ValueError(f"3-D stimuli need shape (n_patches, streams={streams}, n_0)")
+    L, B = state.L, streams
     n_rec = n_steps // record_every
-    out_x = [None] + [np.empty((n_rec, B, layer.n)) for layer in layers[1:]]
-    out_e = [np.empty((n_rec, B, layer.n)) for layer in layers]
-    if blas_inplace:
-        from scipy.linalg.blas import dger
+    out_x = [None] + [np.empty((n_rec, B, layer.n)) for layer in model.layers[1:]]
+    out_e = [np.empty((n_rec, B, layer.n)) for layer in model.layers]
     r = 0
     for step in range(n_steps):
         row = stimuli[(step // presentation_steps) % len(stimuli)]
-        x[0] = row if streams else np.broadcast_to(row, (B, layers[0].n))
-        epsbar = [e.mean(axis=1) for e in eps]
-        phix = [None] + [phi.f(x[l]) for l in range(1, L + 1)]
-        eta = [(phix[l + 1] @ W[l].T if l < L else np.zeros((B, 1))) + b[l] for l in range(L + 1)]
-        err = [x[l] - epsbar[l] for l in range(L + 1)]
+        state.x[0] = row if per_stream else np.broadcast_to(row, (B, model.layers[0].n))
+        epsbar, phix, eta, err = state.drives()
         if step % record_every == 0 and r < n_rec:
             for l in range(1, L + 1):
-                out_x[l][r] = x[l]
+                out_x[l][r] = state.x[l]
             for l in range(L + 1):
                 out_e[l][r] = epsbar[l]
             r += 1
-        for l in range(L + 1):
-            eps[l] += dt / te[l] * (eta[l][:, None, :] - fams[l].gprime(eps[l])) \
-                + se[l] * rng.standard_normal(eps[l].shape)
-        for l in range(1, L + 1):
-            I = phi.df(x[l]) * (err[l - 1] @ W[l - 1]) + eta[l] - fams[l].gprime(x[l])
-            if ad is not None:
-                if ad.variant == "momentum":
-                    da = dt / ta * (-a[l] - m * I) + sa * rng.standard_normal(a[l].shape)
-                else:
-                    da = dt / ta * (-a[l] + m * fams[l].gprime(x[l]))
-            x[l] = x[l] + dt / tx * (I - a[l]) + sx[l] * rng.standard_normal(x[l].shape)
-            if ad is not None:
-                a[l] = a[l] + da
+        state.langevin_step(rng, eta, err)
         if learn:
-            for l in range(1, L + 1):
-                if streams:
-                    W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l]
-                elif blas_inplace and B == 1:
-                    # W is C-ordered: update its Fortran-ordered transpose, or
-                    # f2py silently updates (and returns) a copy instead
-                    dger(dt * eta_w, phix[l][0], err[l - 1][0], a=W[l - 1].T, overwrite_a=1)
-                else:
-                    W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l] / B
-            for l in range(L + 1):
-                b[l] += dt * eta_b * (err[l].sum(axis=0) if streams else err[l].mean(axis=0))
-    res = {"x": out_x, "eps": out_e, "t": np.arange(n_rec) * record_every * dt}
+            state.plasticity_step(err, phix, eta_w, eta_b, per_stream, blas_inplace)
+    res = {"x": out_x, "eps": out_e, "t": np.arange(n_rec) * record_every * state.dt}
     if learn:
-        res["W"], res["b"] = W, b
+        res["W"], res["b"] = state.W, state.b
     return res
+
+
+class _State:
+    """The state of B streams of the network and one explicit Euler step of it."""
+
+    def __init__(self, model, B, x_init, noise_budget):
+        layers = model.layers
+        self.L = L = len(layers) - 1
+        self.B = B
+        self.fams = [layer.family for layer in layers]
+        self.dt = dt = model.dt_s
+        self.tx, self.te = model.tau_x_s, model.tau_eps_layers_s
+        self.phi = model.phi_fn
+        self.W = [w.copy() for w in model.weights]
+        self.b = [v.copy() for v in model.biases]
+        self.ad = ad = model.adaptation
+        self.m = ad.m if ad is not None else 0.0
+        self.ta = ad.tau_a_s if ad is not None else 1.0
+        self.x = [None] + [
+            np.zeros((B, layer.n)) if x_init is None
+            else np.broadcast_to(x_init[l], (B, layer.n)).copy()
+            for l, layer in enumerate(layers) if l >= 1
+        ]
+        self.a = [None] + [np.zeros((B, layer.n)) for layer in layers[1:]]
+        self.eps = [np.zeros((B, model.n_interneurons, layer.n)) for layer in layers]
+        budget = [None] + [np.asarray(v) for v in model.noise_budget()[1:]] if noise_budget \
+            else [None] + [np.ones(layer.n) for layer in layers[1:]]
+        self.sx = [None] + [np.sqrt(2 * dt * budget[l] / self.tx) for l in range(1, L + 1)]
+        self.se = [np.sqrt(2 * dt / t) for t in self.te]
+        self.sa = np.sqrt(2 * self.m * self.tx * dt) / self.ta \
+            if ad is not None and ad.variant == "momentum" else 0.0
+
+    def drives(self):
+        """epsbar, phi(x), eta and the prediction errors x - epsbar, per layer."""
+        L, B, x = self.L, self.B, self.x
+        epsbar = [e.mean(axis=1) for e in self.eps]
+        phix = [None] + [self.phi.f(x[l]) for l in range(1, L + 1)]
+        eta = [(phix[l + 1] @ self.W[l].T if l < L else np.zeros((B, 1))) + self.b[l]
+               for l in range(L + 1)]
+        err = [x[l] - epsbar[l] for l in range(L + 1)]
+        return epsbar, phix, eta, err
+
+    def langevin_step(self, rng, eta, err):
+        """Interneurons, then adaptation and neurons, layer by layer (one Euler step)."""
+        L, dt, fams, x, a = self.L, self.dt, self.fams, self.x, self.a
+        for l in range(L + 1):
+            self.eps[l] += dt / self.te[l] * (eta[l][:, None, :] - fams[l].gprime(self.eps[l])) \
+                + self.se[l] * rng.standard_normal(self.eps[l].shape)
+        for l in range(1, L + 1):
+            I = self.phi.df(x[l]) * (err[l - 1] @ self.W[l - 1]) + eta[l] - fams[l].gprime(x[l])
+            if self.ad is not None:
+                if self.ad.variant == "momentum":
+                    da = dt / self.ta * (-a[l] - self.m * I) \
+                        + self.sa * rng.standard_normal(a[l].shape)
+                else:
+                    da = dt / self.ta * (-a[l] + self.m * fams[l].gprime(x[l]))
+            x[l] = x[l] + dt / self.tx * (I - a[l]) + self.sx[l] * rng.standard_normal(x[l].shape)
+            if self.ad is not None:
+                a[l] = a[l] + da
+
+    def plasticity_step(self, err, phix, eta_w, eta_b, per_stream, blas_inplace):
+        """The local plasticity of W and b (summed over streams with their own
+        patches, averaged over streams that share one)."""
+        dt, W = self.dt, self.W
+        for l in range(1, self.L + 1):
+            if per_stream:
+                W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l]
+            elif blas_inplace and self.B == 1:
+                # W is C-ordered: update its Fortran-ordered transpose, or
+                # f2py silently updates (and returns) a copy instead
+                dger(dt * eta_w, phix[l][0], err[l - 1][0], a=W[l - 1].T, overwrite_a=1)
+            else:
+                W[l - 1] += dt * eta_w * err[l - 1].T @ phix[l] / self.B
+        for l in range(self.L + 1):
+            self.b[l] += dt * eta_b * (err[l].sum(axis=0) if per_stream else err[l].mean(axis=0))

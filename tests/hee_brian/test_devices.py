@@ -30,7 +30,7 @@ def reference_moments():
     """Posterior mean and variance under the NumPy reference: 64 chains x 5 s."""
     model, x0 = biased_model("runtime")
     n_steps = int(5 * second / model.dt)
-    out = simulate(model, x0, n_steps, record_every=20, chains=64, seed=1)
+    out = simulate(model, x0, n_steps, record_every=20, streams=64, seed=1)
     x = out["x"][1][50:].reshape(-1, 8)  # drop 1 ms x 50 = 5 tau_x
     return x.mean(0), x.var(0), gaussian_posterior(model, x0)
 
