@@ -48,7 +48,8 @@ On a GPU machine, the large configuration with B streams; the closing lines
 give each target's speed per patch relative to ``cpp``, the default CPU
 device::
 
-    python benchmarks/bench_devices.py --sizes 1024 4096 --streams 16 --targets numpy_ref cpp cuda --modes every
+    python benchmarks/bench_devices.py --sizes 1024 4096 --streams 16 \
+        --targets numpy_ref cpp cuda --modes every
 """
 from __future__ import annotations
 

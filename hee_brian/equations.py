@@ -56,7 +56,8 @@ DIVERGENCE_BOUND = 1e6
 #: Declaration and end-of-step code that record, per neuron, the first time
 #: its state stopped being finite (or left the bound); -1 s until then.
 #: ``SimulationDiverged`` reports that time, not the end of the run.
-DIVERGENCE_WATCH_VARIABLE = "t_diverged : second  # first time x left the finite range (-1 s: never)"
+DIVERGENCE_WATCH_VARIABLE = (
+    "t_diverged : second  # first time x left the finite range (-1 s: never)")
 DIVERGENCE_WATCH = ("t_diverged = t_diverged + (t - t_diverged)*int(t_diverged < 0*t)"
                     f"*int(not (abs(x) < {DIVERGENCE_BOUND:g}))")
 
@@ -70,7 +71,7 @@ def family_parameters(family: ExponentialFamily) -> str:
 
 
 def _input_lines(top: bool) -> str:
-    """eta = W phi(x_above) + b; the top layer has only its bias (eta_L = b_L)."""
+    """Eta = W phi(x_above) + b; the top layer has only its bias (eta_L = b_L)."""
     if top:
         return "eta = b : 1"
     return "eta = td + b : 1\ntd : 1  # W phi(x_above), summed by the projection above"
@@ -218,7 +219,8 @@ def interneuron_equations(family: ExponentialFamily, *, top: bool) -> str:
 
 def averaging_equations() -> str:
     """Interneurons -> neurons: epsbar is the mean of the K paired interneurons."""
-    return "n_interneurons : 1 (shared, constant)\nepsbar_post = eps_pre/n_interneurons : 1 (summed)"
+    return ("n_interneurons : 1 (shared, constant)\n"
+            "epsbar_post = eps_pre/n_interneurons : 1 (summed)")
 
 
 def _summed_lines(likelihood: bool) -> list[str]:

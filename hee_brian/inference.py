@@ -38,7 +38,8 @@ def infer(model, x0, duration, record_every=None, presentation=None, layers=None
     for l in layers:
         if not 0 <= l < len(model.layers):
             raise HEEParameterError(f"layers: no layer {l} in a {len(model.layers)}-layer model.")
-    record_vars = ("x", "epsbar", "a") if (record_adaptation and model.adaptation) else ("x", "epsbar")
+    record_vars = ("x", "epsbar", "a") if (record_adaptation and model.adaptation) \
+        else ("x", "epsbar")
     spec = RunSpec(mode="clamped", n_steps=n_steps, n_stimuli=stimulus_rows(stim.shape[0]),
                    presentation_steps=pres, record_steps=rec,
                    record_layers=tuple(layers), record_vars=record_vars, spikes=bool(spikes),

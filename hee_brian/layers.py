@@ -43,6 +43,7 @@ class Layer:
         return f"Layer({self.n}, {self.family.describe()})"
 
     def to_dict(self):
+        """The layer as JSON-serialisable data (size, family name, parameters)."""
         return {"n": self.n, "family": self.family.name, "params": self.family.params()}
 
 
@@ -82,4 +83,5 @@ class Adaptation:
         return f"Adaptation(m={self.m:g}, tau_a={self.tau_a}, variant={self.variant!r})"
 
     def to_dict(self):
+        """The adaptation as JSON-serialisable data (tau_a in seconds)."""
         return {"m": self.m, "tau_a": self.tau_a_s, "variant": self.variant}

@@ -235,8 +235,11 @@ class HEEModel:
         }
 
     def config(self):
-        """The model's parameters as a JSON-serialisable dict (weights and execution
-        settings excluded; see :func:`hee_brian.storage.config`)."""
+        """The model's parameters as a JSON-serialisable dict.
+
+        Weights and execution settings are excluded; see
+        :func:`hee_brian.storage.config`.
+        """
         return storage.config(self)
 
     def execution(self):

@@ -74,6 +74,7 @@ class RunSpec:
 
     @property
     def bias_plastic(self):
+        """Whether the biases learn in this run."""
         return self.learn and self.learn_bias
 
     def __post_init__(self):

@@ -165,8 +165,11 @@ class _State:
                 a[l] = a[l] + da
 
     def plasticity_step(self, err, phix, eta_w, eta_b, per_stream, blas_inplace):
-        """The local plasticity of W and b (summed over streams with their own
-        patches, averaged over streams that share one)."""
+        """The local plasticity of W and b.
+
+        Summed over streams with their own patches, averaged over streams
+        that share one.
+        """
         dt, W = self.dt, self.W
         for l in range(1, self.L + 1):
             if per_stream:

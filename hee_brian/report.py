@@ -52,7 +52,10 @@ def write_doc_section(key, text, path=DOC):
     begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
     block = f"{begin}\n{text.rstrip()}\n{end}"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    doc = pattern.sub(lambda _: block, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + block + "\n"
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _: block, doc)
+    else:
+        doc = doc.rstrip() + "\n\n" + block + "\n"
     path.write_text(doc)
     return path
 
@@ -79,8 +82,10 @@ def log(msg):
 
 
 def publish(out, key, results, text, docs=False):
-    """Write ``summary.json`` and ``table.md`` to ``out`` (with ``docs``, also the doc
-    section ``key``), and print the table."""
+    """Write ``summary.json`` and ``table.md`` to ``out`` and print the table.
+
+    With ``docs``, also rewrite the doc section ``key``.
+    """
     out = Path(out)
     write_json(out / "summary.json", results)
     (out / "table.md").write_text(text + "\n")

@@ -36,7 +36,8 @@ def check_stiffness(model, W=None):
         k = layer.family.stiffness()
         checks.append(
             (k / model.tau_eps_layers_s[l], f"the interneurons of layer {l} "
-             f"({layer.family.describe(mark_defaults=True)}, tau_eps = {model.tau_eps_layers_s[l] * 1e3:g} ms)")
+             f"({layer.family.describe(mark_defaults=True)}, "
+             f"tau_eps = {model.tau_eps_layers_s[l] * 1e3:g} ms)")
         )
         checks.append(
             (k / model.tau_x_s, f"the neurons of layer {l} "
@@ -119,7 +120,8 @@ def effective_noise_budget(model, temperature=1.0):
     if low < 0.05:
         warnings.warn(
             f"noise budget {low:.3g} < 0.05: tau_eps/tau_x = "
-            f"{max(model.tau_eps_layers_s) / model.tau_x_s:.3g} is too large for these weights, so the "
+            f"{max(model.tau_eps_layers_s) / model.tau_x_s:.3g} is too large for these weights, "
+            "so the "
             "sampled posterior is too broad; reduce tau_eps or increase n_interneurons.",
             stacklevel=4,
         )

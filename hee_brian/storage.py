@@ -50,9 +50,11 @@ def execution(model):
 
 
 def from_config(cls, cfg, **overrides):
-    """Build a model from :func:`config` output; ``overrides`` replace entries or
-    give execution settings (files written by older versions may carry them:
-    they are ignored unless given again)."""
+    """Build a model from :func:`config` output.
+
+    ``overrides`` replace entries or give execution settings (files written
+    by older versions may carry them: they are ignored unless given again).
+    """
     cfg = {k: v for k, v in cfg.items() if k not in EXECUTION_SETTINGS}
     run = {k: overrides.pop(k) for k in EXECUTION_SETTINGS if k in overrides}
     unknown = set(overrides) - {"layers", "phi", "tau_x", "tau_eps", "n_interneurons",

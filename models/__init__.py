@@ -13,9 +13,11 @@ settings.  A model module provides
 Scripts load models by name:
 
 >>> from hee_brian import models
->>> model = models.build("demo", device="runtime")      # doctest: +SKIP
->>> models.available()                                  # doctest: +SKIP
-['demo', ...]
+>>> model = models.build("demo", device="runtime")
+>>> model.sizes
+[64, 16]
+>>> models.available()
+['demo', 'digits', 'linear_gaussian', 'v1']
 """
 from __future__ import annotations
 

@@ -8,7 +8,9 @@ unit variance) -> 64 sparse latents (the strokes) -> 32 sparse latents
 cpp_standalone on 2 cores.
 
 >>> from hee_brian import models
->>> model = models.build("digits", device="runtime")   # doctest: +SKIP
+>>> model = models.build("digits", device="runtime")
+>>> model.sizes
+[64, 64, 32]
 """
 from __future__ import annotations
 

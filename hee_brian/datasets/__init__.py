@@ -1,0 +1,1 @@
+"""Data sets that ship with packages: natural image patches and handwritten digits."""

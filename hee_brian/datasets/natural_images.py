@@ -1,5 +1,7 @@
-"""Natural image patches, offline: photos that ship with scikit-image and
-scikit-learn, or the user's own images (docs/model.md section 7).
+"""Natural image patches, offline.
+
+Photos that ship with scikit-image and scikit-learn, or the user's own
+images (docs/model.md section 7).
 
 The preprocessing is the classic one of Olshausen & Field (1996/1997):
 
@@ -18,8 +20,9 @@ Olshausen ``IMAGES.mat`` is), so users can train on van Hateren or Olshausen
 images they already have.
 
 >>> from hee_brian.datasets import natural_images as ni
->>> images = ni.load_images()                 # doctest: +SKIP
->>> patches = ni.sample_patches(images, 1000, 8, seed=0)   # (1000, 64)
+>>> images = ni.load_images()                 # the built-in photos, whitened
+>>> ni.sample_patches(images, 1000, 8, seed=0).shape
+(1000, 64)
 """
 from __future__ import annotations
 
