@@ -53,6 +53,8 @@ from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 from brian2.groups.group import CodeRunner
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from .equations import POST_OUTPUT, PRE_ERROR
+
 __all__ = ["DenseProjectionUpdater", "dense_projection_equations", "index_synapses",
            "build_dense_projection", "PROJECTIONS"]
 
@@ -115,10 +117,10 @@ class DenseProjectionUpdater(CodeRunner):
 
     def __init__(self, synapses, n_pre, n_post, *, dt, likelihood, plastic,
                  plasticity_steps=1, float32=False, clock=None, streams=1):
-        code = {"post": "_phi = phix_post"}
+        code = {"post": f"_phi = {POST_OUTPUT}"}
         needed = ["w", "td_pre", "t_in_timesteps"]
         if likelihood or plastic:
-            code["pre"] = "_err = x_pre - epsbar_pre"
+            code["pre"] = f"_err = {PRE_ERROR}"
         if likelihood:
             needed.append("lik_post")
         if plastic:

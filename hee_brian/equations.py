@@ -24,6 +24,8 @@ from .families import ExponentialFamily
 from .nonlinearities import Phi, get_readout
 
 __all__ = [
+    "PRE_ERROR",
+    "POST_OUTPUT",
     "model_equations",
     "DIVERGENCE_BOUND",
     "DIVERGENCE_WATCH",
@@ -223,11 +225,21 @@ def averaging_equations() -> str:
             "epsbar_post = eps_pre/n_interneurons : 1 (summed)")
 
 
+#: The two factors of everything a projection computes, defined once for the
+#: Synapses paths, the fused dense pass (:mod:`hee_brian.dense`) and, in NumPy,
+#: the reference (:mod:`hee_brian.reference`): the lower neuron's prediction
+#: error x - epsbar (epsbar ~ A'(eta) from the interneurons) and the upper
+#: neuron's output phi(x).  The local plasticity (docs/model.md section 3) is
+#: dW_ij/dt = eta_w * PRE_ERROR_i * POST_OUTPUT_j.
+PRE_ERROR = "x_pre - epsbar_pre"
+POST_OUTPUT = "phix_post"
+
+
 def _summed_lines(likelihood: bool) -> list[str]:
     """The two directions through W: top-down into the layer below, likelihood up."""
-    lines = ["td_pre = w*phix_post : 1 (summed)"]
+    lines = [f"td_pre = w*{POST_OUTPUT} : 1 (summed)"]
     if likelihood:
-        lines.append("lik_post = w*(x_pre - epsbar_pre) : 1 (summed)")
+        lines.append(f"lik_post = w*({PRE_ERROR}) : 1 (summed)")
     return lines
 
 
@@ -247,7 +259,7 @@ def projection_equations(*, likelihood: bool = True, plastic: bool = False) -> s
     lines = _summed_lines(likelihood)
     if plastic:
         lines += [
-            "dw/dt = eta_w*(x_pre - epsbar_pre)*phix_post : 1 (clock-driven)",
+            f"dw/dt = eta_w*({PRE_ERROR})*{POST_OUTPUT} : 1 (clock-driven)",
             "eta_w : Hz (shared, constant)",
         ]
     else:
@@ -269,7 +281,7 @@ def shared_weight_equations(*, plastic: bool = False) -> str:
         return "w : 1 (constant)"
     return "\n".join([
         "dw/dt = eta_w*hebb : 1",
-        "hebb : 1  # sum over streams of (x_pre - epsbar_pre)*phix_post",
+        f"hebb : 1  # sum over streams of ({PRE_ERROR})*{POST_OUTPUT}",
         "eta_w : Hz (shared, constant)",
     ])
 
@@ -295,7 +307,8 @@ def hebbian_equations() -> str:
     return "\n".join([
         "phix_up : 1 (linked)",
         "up_index : integer (constant)  # neuron s*n_l + j of the layer above",
-        "hebb_post = (x_pre - epsbar_pre)*phix_up : 1 (summed)",
+        # the plasticity's two factors, the upper one read through phix_up
+        f"hebb_post = ({PRE_ERROR})*{POST_OUTPUT.replace('phix_post', 'phix_up')} : 1 (summed)",
     ])
 
 

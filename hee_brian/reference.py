@@ -143,6 +143,7 @@ class _State:
         phix = [None] + [self.phi.f(x[l]) for l in range(1, L + 1)]
         eta = [(phix[l + 1] @ self.W[l].T if l < L else np.zeros((B, 1))) + self.b[l]
                for l in range(L + 1)]
+        # hee_brian.equations.PRE_ERROR and POST_OUTPUT, in NumPy
         err = [x[l] - epsbar[l] for l in range(L + 1)]
         return epsbar, phix, eta, err
 
