@@ -1,6 +1,7 @@
 """What a simulation run gives back: rate traces, interneuron traces, spikes."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,8 +63,13 @@ class Recording:
     info: dict = field(default_factory=dict)
 
     def save(self, path):
-        """Write the recording to a ``.npz`` file."""
-        arrays = {"t": self.t}
+        """Write the recording to a ``.npz`` file that :meth:`load` reads back.
+
+        Times are in seconds; ``info`` (dt, seed, device, timings) and the
+        final state are kept.
+        """
+        n_layers = max(len(self.x), len(self.eps), len(self.a), len(self.spikes))
+        arrays = {"t": self.t, "n_layers": np.array(n_layers)}
         for name in ("x", "eps", "a"):
             for l, arr in enumerate(getattr(self, name)):
                 if arr is not None:
@@ -72,4 +78,28 @@ class Recording:
             if sp is not None:
                 arrays[f"spike_t_{l}"] = sp.t
                 arrays[f"spike_i_{l}"] = sp.i
+                arrays[f"spike_n_{l}"] = np.array(sp.n)
+        for (name, l), v in self.final_state.items():
+            arrays[f"final_{name}_{l}"] = v
+        arrays["info"] = np.array(json.dumps(self.info, default=float))
         np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a recording written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as f:
+            n_layers = int(f["n_layers"]) if "n_layers" in f.files else 1 + max(
+                int(k.rsplit("_", 1)[1]) for k in f.files if k.startswith(("x_", "eps_")))
+            lists = {name: [f[f"{name}_{l}"] if f"{name}_{l}" in f.files else None
+                            for l in range(n_layers)] for name in ("x", "eps", "a")}
+            spikes = [SpikeTrains(t=f[f"spike_t_{l}"], i=f[f"spike_i_{l}"],
+                                  n=int(f[f"spike_n_{l}"]) if f"spike_n_{l}" in f.files
+                                  else int(f[f"spike_i_{l}"].max(initial=-1)) + 1)
+                      if f"spike_t_{l}" in f.files else None for l in range(n_layers)]
+            final = {}
+            for k in f.files:
+                if k.startswith("final_"):
+                    _, name, l = k.rsplit("_", 2)  # final_<variable>_<layer>
+                    final[(name, int(l))] = f[k]
+            info = json.loads(str(f["info"])) if "info" in f.files else {}
+            return cls(t=f["t"], spikes=spikes, final_state=final, info=info, **lists)

@@ -242,3 +242,25 @@ def test_interneuron_time_constants_per_layer(tmp_path):
     assert "tau_eps=[0.25*ms, 2*ms, 1*ms]" in repr(loaded)
     rec = model.infer(np.zeros(6), 2 * ms, record_every=1 * ms)
     assert np.all(np.isfinite(rec.eps[1]))
+
+
+def test_recording_save_then_load_gives_equal_arrays_and_metadata(tmp_path):
+    model = small_model(adaptation=hb.Adaptation(2.0, 50 * ms))
+    rec = model.infer(np.linspace(-1, 1, 6), 20 * ms, seed=3)
+    rec.save(tmp_path / "rec.npz")
+    back = hb.Recording.load(tmp_path / "rec.npz")
+    np.testing.assert_array_equal(back.t, rec.t)
+    for name in ("x", "eps", "a"):
+        for mine, theirs in zip(getattr(rec, name), getattr(back, name)):
+            assert (mine is None and theirs is None) or np.array_equal(mine, theirs)
+    for mine, theirs in zip(rec.spikes, back.spikes):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            np.testing.assert_array_equal(mine.t, theirs.t)
+            np.testing.assert_array_equal(mine.i, theirs.i)
+            assert mine.n == theirs.n
+    assert back.final_state.keys() == rec.final_state.keys()
+    for k in rec.final_state:
+        np.testing.assert_array_equal(back.final_state[k], rec.final_state[k])
+    assert back.info["seed"] == rec.info["seed"] and back.info["dt"] == rec.info["dt"]
+    assert back.info["device"] == rec.info["device"]
