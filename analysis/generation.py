@@ -136,8 +136,10 @@ def classifier_features(clf, images):
 
 
 def feature_frechet_distance(clf, samples, reference):
-    """Frechet distance between ``samples`` and ``reference`` in the classifier's
-    hidden-layer feature space (the FID idea)."""
+    """Frechet distance between samples and reference in classifier features (the FID idea).
+
+    The features are the activations of the classifier's last hidden layer.
+    """
     return frechet_distance(*gaussian_stats(classifier_features(clf, samples)),
                             *gaussian_stats(classifier_features(clf, reference)))
 
@@ -187,7 +189,7 @@ def _nearest_distances(a, b, block=512):
 
 
 def nearest_neighbour_check(samples, train, heldout, quantile=0.01):
-    """Are the samples copies of training images?
+    """Check whether the samples are copies of training images.
 
     Held-out real digits are new digits by construction; their distances to
     the nearest training image set the scale.  A sample closer to a training

@@ -78,6 +78,7 @@ class GaborFit:
     ny: float
 
     def as_dict(self):
+        """The fit's parameters as a dict."""
         return asdict(self)
 
 
@@ -226,7 +227,8 @@ def generative_fields(W, patch_shape, sigma0=1.0):
     W = np.asarray(W, dtype=float)
     h, w = patch_shape
     if W.shape[0] != h * w:
-        raise ValueError(f"W has {W.shape[0]} rows but patch_shape {patch_shape} has {h * w} pixels")
+        raise ValueError(f"W has {W.shape[0]} rows but patch_shape {patch_shape} has "
+                         f"{h * w} pixels")
     return (sigma0**2 * W).T.reshape(-1, h, w)
 
 

@@ -10,8 +10,8 @@ stationary distribution stays the posterior.  Left: the autocorrelation of
 the slow direction, with the exact continuous-time curve of plain Langevin;
 right: 200 tau_x of one chain of each sampler in the latent plane.
 
-Writes ``output/examples/adaptation_momentum.png``; about 40 s (two networks
-compile, 32 chains of 500 tau_x each).
+Writes ``output/examples/adaptation_momentum.png``; about 12 s on 2 cores
+(two networks compile; 32 chains of 500 tau_x each).
 """
 from pathlib import Path
 

@@ -10,8 +10,8 @@ oriented.  Left: the fields before, middle: after learning; right: the
 weight change per chunk and the fraction of fields a Gabor fits with
 R^2 >= 0.7.
 
-Writes ``output/examples/learning_dictionary.png``; about 40 s (one network
-compiles, 4096 patches are learned).
+Writes ``output/examples/learning_dictionary.png``; about 25 s on 2 cores
+(one network compiles, 4096 patches are learned).
 """
 from pathlib import Path
 

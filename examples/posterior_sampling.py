@@ -8,8 +8,8 @@ pixels, the network runs for 1000 tau_x; the mean and variance of each
 latent's trajectory are compared with the exact posterior mean and variance
 (error bars: standard errors from the chains' autocorrelation times).
 
-Writes ``output/examples/posterior_sampling.png``; about 20 s, most of it
-compiling the network (cpp_standalone).
+Writes ``output/examples/posterior_sampling.png``; about 10 s on 2 cores,
+compiling the network (cpp_standalone) included.
 """
 from pathlib import Path
 

@@ -8,8 +8,8 @@ readout fires at rate_scale * softplus(x).  Top: spike raster of all
 latents; bottom: the readout rate (Hz) of the two latents each grating
 drives most, against the rate counted from their spikes in 50 ms bins.
 
-Writes ``output/examples/spikes_and_rates.png``; about 15 s, most of it
-compiling (cpp_standalone).
+Writes ``output/examples/spikes_and_rates.png``; about 8 s on 2 cores,
+compiling (cpp_standalone) included.
 """
 from pathlib import Path
 

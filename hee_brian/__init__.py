@@ -15,6 +15,7 @@ from .errors import HEEParameterError, SimulationDiverged, install_excepthook
 from .families import ExponentialFamily, gaussian, make_family, register_family, sparse, student_t
 from .model import Adaptation, HEEModel, Layer
 from .recording import Recording, SpikeTrains
+from .sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,7 @@ __all__ = [
     "make_family",
     "register_family",
     "ExponentialFamily",
+    "sweep",
     "HEEParameterError",
     "SimulationDiverged",
 ]

@@ -1,4 +1,4 @@
-"""Adaptation as momentum: how much faster does the network sample?
+"""Adaptation as momentum: how much faster the network samples.
 
 Shows, with and without the adaptation current (docs/model.md section 4):
 
@@ -58,7 +58,8 @@ VAR_TOLERANCE = 0.05
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="output/adaptation_speedup", help="output folder")
     p.add_argument("--device", default="cpp_standalone")
     p.add_argument("--m", type=float, nargs="+", default=[3, 10, 30, 100],
@@ -67,7 +68,8 @@ def parse_args(argv=None):
                    help="adaptation time constants of the sweep, in units of tau_x")
     p.add_argument("--copies", type=int, default=32,
                    help="independent chains per network (block-diagonal copies)")
-    p.add_argument("--seeds", type=int, default=4, help="runs (seeds) per setting; chains = copies x seeds")
+    p.add_argument("--seeds", type=int, default=4,
+                   help="runs (seeds) per setting; chains = copies x seeds")
     p.add_argument("--chunk", type=float, default=1000, help="length of one run, in tau_x")
     p.add_argument("--max-chunks", type=int, default=13,
                    help="most runs chained per seed (long IATs need chains >= 50 IAT)")
@@ -80,7 +82,8 @@ def parse_args(argv=None):
                         "current, amplified by m, and inflates the fast direction's variance "
                         "by about m (tau_eps/tau_x) / (2K)")
     p.add_argument("--kl-window", type=float, default=2.0,
-                   help="samples pooled per KL-vs-time point, in tau_x (less finite-ensemble noise)")
+                   help="samples pooled per KL-vs-time point, in tau_x "
+                        "(less finite-ensemble noise)")
     p.add_argument("--slow-precision", type=float, default=0.01,
                    help="posterior precision of the slow direction (the fast one is 1)")
     p.add_argument("--skip-activity", action="store_true",
@@ -120,7 +123,8 @@ def gaussian_setting(args, m, tau_a, variant):
     p_slow = args.slow_precision
     try:
         model, x0 = lg.build_ill_conditioned(
-            precisions=(1.0, p_slow), copies=args.copies, device=args.device, seed=args.seed, phi="linear",
+            precisions=(1.0, p_slow), copies=args.copies, device=args.device, seed=args.seed,
+            phi="linear",
             tau_x=tau_x, dt=tau_x / args.dt, tau_eps=args.tau_eps * tau_x, adaptation=ad,
             n_interneurons=args.interneurons)
     except hb.HEEParameterError as exc:
@@ -360,7 +364,8 @@ def doc_text(results, args):
         f"Ill-conditioned 2-D Gaussian posterior (precisions 1 and {args.slow_precision:g}, "
         "rotated 45 deg), "
         f"{args.copies * args.seeds} chains, dt = tau_x/{args.dt:g}, tau_eps = "
-        f"{args.tau_eps:g} tau_x, K = {args.interneurons} interneurons per neuron. IAT: integrated autocorrelation time of the slow direction "
+        f"{args.tau_eps:g} tau_x, K = {args.interneurons} interneurons per neuron. "
+        "IAT: integrated autocorrelation time of the slow direction "
         "(Sokal window), in tau_x; theory: the exact continuous-time IAT of the momentum "
         "sampler, 2/(k(1+m)); t(KL<0.1): time for the ensemble started at 0 (3 sd away) to "
         "come within KL 0.1 nats of the exact posterior; variance: sampled/exact along the "

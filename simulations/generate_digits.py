@@ -191,9 +191,9 @@ def main(argv=None):
         "settings": {k: v for k, v in vars(args).items()},
         "model": model.config(),
         "training": train_info,
-        "classifier_test_accuracy": {"one_hidden_layer": float(clf.score(digits.test, digits.y_test)),
-                                     "two_hidden_layers": float(deep.score(digits.test,
-                                                                           digits.y_test))},
+        "classifier_test_accuracy": {
+            "one_hidden_layer": float(clf.score(digits.test, digits.y_test)),
+            "two_hidden_layers": float(deep.score(digits.test, digits.y_test))},
         "scores": scores,
         "timings_s": timings,
         "verdict": verdict,

@@ -48,7 +48,8 @@ from hee_brian.report import log, markdown_table, publish  # noqa: E402
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="output/posterior_accuracy", help="output folder")
     p.add_argument("--device", default="cpp_standalone")
     p.add_argument("--ratios", type=float, nargs="+", default=[0.1, 0.05, 0.025],

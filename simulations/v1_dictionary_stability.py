@@ -107,7 +107,7 @@ def run(sigma0, D0, patches, args, side):
     for c in range(args.patches // chunk):
         stim = patches[c * chunk:(c + 1) * chunk].reshape(chunk // B, B, -1)
         out = simulate(model, None, (chunk // B) * pres, record_every=(chunk // B) * pres,
-                       chains=B, seed=args.seed + c, stimuli=stim, presentation_steps=pres,
+                       streams=B, seed=args.seed + c, stimuli=stim, presentation_steps=pres,
                        learn=True, eta_w=args.eta_w, eta_b=0.0)
         if not np.all(np.isfinite(out["W"][0])):
             log(f"sigma_0 = {sigma0}: diverged in chunk {c}")

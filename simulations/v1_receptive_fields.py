@@ -293,7 +293,8 @@ def main(argv=None):
         return float(np.median(v)) if v.size else None
 
     summary = {
-        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+        "command": " ".join([Path(sys.argv[0]).name]
+                            + (argv if argv is not None else sys.argv[1:])),
         "model": model.config(),
         "training": {k: str(v) for k, v in train.items()},
         "patches_presented": history["patches"][-1] if history["patches"] else 0,
