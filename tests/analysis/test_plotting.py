@@ -1,4 +1,4 @@
-"""The figure functions of analysis/plotting.py, drawn with small arrays.
+"""The figure functions of analysis/plotting/, drawn with small arrays.
 
 Each is called once with ``axes=None`` (it makes its own figure) and once
 with axes it is given; both must return those axes, labelled with units,
