@@ -13,9 +13,8 @@ from .validation import as_steps
 __all__ = ["generate"]
 
 
-def generate(model, n, mode, burn_in, spacing, settle, temperature, observation, seed,
-             return_recording):
-    """Implementation of :meth:`HEEModel.generate`."""
+def generate(model, n, mode, burn_in, spacing, settle, temperature, observation, seed):
+    """Implementation of :meth:`HEEModel.generate`: (samples, Recording)."""
     if mode not in ("marginal", "joint"):
         raise HEEParameterError(f"mode must be 'marginal' or 'joint', not {mode!r}.")
     if observation not in ("sample", "mean"):
@@ -57,4 +56,4 @@ def generate(model, n, mode, burn_in, spacing, settle, temperature, observation,
         fam = model.layers[0].family
         samples = fam.mean(eta0) if fam.mean_is_vectorised() else np.vectorize(fam.mean)(eta0)
     samples = np.array(samples, dtype=float)
-    return (samples, rec) if return_recording else samples
+    return samples, rec

@@ -375,7 +375,7 @@ class HEEModel:
 
     # ------------------------------------------------------------------
     def generate(self, n, mode="marginal", burn_in=None, spacing=None, settle=None,
-                 temperature=1.0, observation="sample", seed=None, return_recording=False):
+                 temperature=1.0, observation="sample", seed=None):
         """Generate ``n`` observations (docs/model.md section 5).
 
         Parameters
@@ -399,17 +399,28 @@ class HEEModel:
             Noise temperature of the neurons (1: the model itself).
         observation : {"sample", "mean"}
             Return the sampled x_0 or its conditional mean A'(eta_0)
-            (estimated by the interneurons when the family has no closed form).
+            (closed form, or quadrature of the family's density given eta_0).
         seed : int, optional
-        return_recording : bool
-            Also return the :class:`Recording` of the run.
 
         Returns
         -------
         ndarray, shape (n, n_0)
         """
         return generation.generate(self, n, mode, burn_in, spacing, settle, temperature,
-                                   observation, seed, return_recording)
+                                   observation, seed)[0]
+
+    def generate_with_recording(self, n, mode="marginal", burn_in=None, spacing=None,
+                                settle=None, temperature=1.0, observation="sample", seed=None):
+        """:meth:`generate` (same parameters), also returning the run's :class:`Recording`.
+
+        Returns
+        -------
+        samples : ndarray, shape (n, n_0)
+        recording : Recording
+            Layer 0 recorded at the sample times.
+        """
+        return generation.generate(self, n, mode, burn_in, spacing, settle, temperature,
+                                   observation, seed)
 
     # ------------------------------------------------------------------
     def save(self, path):

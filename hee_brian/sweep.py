@@ -83,6 +83,12 @@ def expand_grid(grid, seeds=None):
     return [(p, s) for p in points for s in seed_list]
 
 
+def _spread_order(n):
+    """0..n-1 ordered by their bit-reversed binary digits (0, n/2, n/4, 3n/4, ...)."""
+    bits = max(1, (n - 1).bit_length())
+    return sorted(range(n), key=lambda k: int(f"{k:0{bits}b}"[::-1], 2))
+
+
 def _row_id(params, seed):
     """A name for a row that depends on its parameters and seed only."""
     text = json.dumps({"params": params, "seed": seed}, sort_keys=True, default=repr)
@@ -241,6 +247,11 @@ def sweep(fn, grid, *, seeds=None, client=None, out=None, progress=True, retries
                 if record["status"] == "ok":
                     results[rid] = record
     todo = [(rid, p, s) for rid, (p, s) in zip(ids, rows) if rid not in results]
+    # Submit in a spread-out order (bit-reversed index): neighbouring rows of a
+    # grid usually share a network structure, so this lets the first tasks of
+    # the workers compile different structures at once instead of queueing
+    # for the same one.  Results do not depend on the order.
+    todo = [todo[k] for k in _spread_order(len(todo))]
     t0 = time.perf_counter()
     failed = 0
     if todo:
