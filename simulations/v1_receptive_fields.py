@@ -152,13 +152,106 @@ def _json_default(o):
     return str(o)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    t_start = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("HEE_BRIAN_CACHE", str(out / "brian_cache"))
-    timings = {}
+def gabor_controls(patches, side, n_ctrl):
+    """How often fields with no learned structure pass the Gabor test.
+
+    White random weights (as at initialisation) and Gaussian fields with the
+    training patches' covariance (second-order statistics only).
+    """
+    rng = np.random.default_rng(12345)
+    white = rng.standard_normal((n_ctrl, side, side))
+    chol = np.linalg.cholesky(np.cov(patches[:20000].T) + 1e-9 * np.eye(side * side))
+    samecov = (rng.standard_normal((n_ctrl, side * side)) @ chol.T).reshape(-1, side, side)
+    return {
+        "white_random_weights": float(np.mean(
+            rfa.gabor_table(rfa.fit_gabors(white))["r2"] >= R2_THRESHOLD)),
+        "gaussian_fields_with_data_covariance": float(np.mean(
+            rfa.gabor_table(rfa.fit_gabors(samecov))["r2"] >= R2_THRESHOLD)),
+        "n_per_control": int(n_ctrl),
+    }
+
+
+def write_figures(out, args, gen, sta, fits_gen, fits_sta, good, rec, pres_s, thetas, g_rates,
+                  g_counts, props, comparison, onset, vs_c):
+    """The six figures of the main job, each one call of hee_brian.analysis.plotting."""
+    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta], [
+        "generative fields sigma_0^2 W (each scaled to +-max)\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_gen['r2'] >= R2_THRESHOLD):.0%}",
+        "reverse correlation (spike-triggered average of white noise)\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}"]),
+        out / "rf_grid.png", dpi=110)
+    strongest = np.argsort(-np.abs(rec.x[1]).mean(axis=0))[:6]
+    plotting.save_figure(plotting.plot_onset_traces(
+        rec.t, rec.x[1], rec.spikes[1].t, rec.spikes[1].i, list(strongest), pres_s),
+        out / "traces.png", dpi=110)
+    plotting.save_figure(plotting.plot_nx_ny(
+        fits_gen["nx"][good], fits_gen["ny"][good],
+        label=f"model, R^2 >= {R2_THRESHOLD} (n={good.sum()})"), out / "nx_ny.png", dpi=110)
+    # spike counts were summed over repeats in the response window (the last
+    # two thirds of each presentation)
+    plotting.save_figure(plotting.plot_tuning_examples(
+        thetas, FREQS, g_rates, g_counts, props["circular_variance"],
+        window=pres_s * 2 / 3 * args.grating_repeats,
+        title="Grating tuning (F0 over phase) of example neurons, low to high circular "
+              "variance"), out / "tuning_examples.png", dpi=110)
+    plotting.save_figure(plotting.plot_tuning_distributions(props, comparison),
+                         out / "v1_distributions.png", dpi=110)
+    plotting.save_figure(plotting.plot_variability(onset, vs_c), out / "variability.png",
+                         dpi=110)
+
+
+def _median(v):
+    v = np.asarray(v, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else None
+
+
+def make_summary(argv, model, train, history, args, good, r2_init, control, fits_gen, fits_sta,
+                 n_rc, sta_corr, lambda_init, sigma0, comparison, props_spk, onset, vs_c,
+                 timings):
+    """The main job's ``summary.json`` contents."""
+    med = _median
+    summary = {
+        "command": " ".join([Path(sys.argv[0]).name]
+                            + (argv if argv is not None else sys.argv[1:])),
+        "model": model.config(),
+        "training": {k: str(v) for k, v in train.items()},
+        "patches_presented": history["patches"][-1] if history["patches"] else 0,
+        "gabor": {
+            "threshold_r2": R2_THRESHOLD,
+            "fraction_generative": float(good.mean()),
+            "fraction_initial_dictionary": float(np.mean(r2_init >= R2_THRESHOLD)),
+            "initial_dictionary": args.init,
+            "control_fractions": control,
+            "median_r2_generative": med(fits_gen["r2"]),
+            "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),
+            "median_r2_reverse_correlation": med(fits_sta["r2"]),
+            "reverse_correlation_frames": int(n_rc),
+            "median_corr_sta_vs_generative": med(sta_corr),
+            "nx_median": med(fits_gen["nx"][good]),
+            "ny_median": med(fits_gen["ny"][good]),
+            "freq_median_cycles_per_pixel": med(fits_gen["freq"][good]),
+        },
+        # the loop neurons -> pixel interneurons -> neurons stays stable while
+        # this stays well below ~120 at the default dt (models/v1.py)
+        "likelihood_lambda_max": {"initial": lambda_init,
+                                  "final": rfa.likelihood_lambda_max(model.weights[0], sigma0)},
+        "tuning_rates_vs_v1": comparison,
+        "tuning_spike_counts": {
+            "circular_variance_median": med(props_spk["circular_variance"]),
+            "orientation_bandwidth_deg_median": med(props_spk["orientation_bandwidth_deg"]),
+            "sf_bandwidth_oct_median": med(props_spk["sf_bandwidth_oct"]),
+        },
+        "fano_onset": onset,
+        "variability_vs_contrast": vs_c,
+        "timings_s": timings,
+        "load_average": list(os.getloadavg()),
+    }
+    return summary
+
+
+def learn_dictionary(args, out, timings):
+    """Data and learning (resumed from the checkpoint): the trained model and its start."""
     v1 = models.get("v1")
     params = v1.VARIANTS[args.variant]
     train = v1.training(args.variant)
@@ -204,6 +297,19 @@ def main(argv=None):
     timings["learn_s"] = time.perf_counter() - t0
     model.save(out / "model.npz")
     log(f"learned in {timings['learn_s']:.0f} s; model written to {out / 'model.npz'}")
+    return (model, history, train, side, sigma0, patches, test_patches, r2_init,
+            lambda_init)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    t_start = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("HEE_BRIAN_CACHE", str(out / "brian_cache"))
+    timings = {}
+    (model, history, train, side, sigma0, patches, test_patches, r2_init,
+     lambda_init) = learn_dictionary(args, out, timings)
 
     # -- receptive fields: generative weights and reverse correlation
     t0 = time.perf_counter()
@@ -211,21 +317,7 @@ def main(argv=None):
     fits_gen = rfa.gabor_table(rfa.fit_gabors(gen))
     good = fits_gen["r2"] >= R2_THRESHOLD
     log(f"Gabor fits: {good.mean():.0%} of units with R^2 >= {R2_THRESHOLD}")
-    # controls: how often fields with no learned structure pass the same test
-    # (white random weights, as at initialisation; Gaussian fields with the
-    # training patches' covariance, i.e. second-order statistics only)
-    n_ctrl = min(48, model.layers[1].n)
-    rng = np.random.default_rng(12345)
-    white = rng.standard_normal((n_ctrl, side, side))
-    chol = np.linalg.cholesky(np.cov(patches[:20000].T) + 1e-9 * np.eye(side * side))
-    samecov = (rng.standard_normal((n_ctrl, side * side)) @ chol.T).reshape(-1, side, side)
-    control = {
-        "white_random_weights": float(np.mean(
-            rfa.gabor_table(rfa.fit_gabors(white))["r2"] >= R2_THRESHOLD)),
-        "gaussian_fields_with_data_covariance": float(np.mean(
-            rfa.gabor_table(rfa.fit_gabors(samecov))["r2"] >= R2_THRESHOLD)),
-        "n_per_control": int(n_ctrl),
-    }
+    control = gabor_controls(patches, side, min(48, model.layers[1].n))
     timings["gabor_fit_s"] = time.perf_counter() - t0
     log(f"controls: {control}")
     presentation = 3 * model.tau_x
@@ -260,74 +352,14 @@ def main(argv=None):
 
     # -- figures
     t0 = time.perf_counter()
-    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta], [
-        "generative fields sigma_0^2 W (each scaled to +-max)\n"
-        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_gen['r2'] >= R2_THRESHOLD):.0%}",
-        "reverse correlation (spike-triggered average of white noise)\n"
-        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}"]),
-        out / "rf_grid.png", dpi=110)
-    strongest = np.argsort(-np.abs(rec.x[1]).mean(axis=0))[:6]
-    plotting.save_figure(plotting.plot_onset_traces(
-        rec.t, rec.x[1], rec.spikes[1].t, rec.spikes[1].i, list(strongest), pres_s),
-        out / "traces.png", dpi=110)
-    plotting.save_figure(plotting.plot_nx_ny(
-        fits_gen["nx"][good], fits_gen["ny"][good],
-        label=f"model, R^2 >= {R2_THRESHOLD} (n={good.sum()})"), out / "nx_ny.png", dpi=110)
-    # spike counts were summed over repeats in the response window (the last
-    # two thirds of each presentation)
-    plotting.save_figure(plotting.plot_tuning_examples(
-        thetas, FREQS, g_rates, g_counts, props["circular_variance"],
-        window=pres_s * 2 / 3 * args.grating_repeats,
-        title="Grating tuning (F0 over phase) of example neurons, low to high circular "
-              "variance"), out / "tuning_examples.png", dpi=110)
-    plotting.save_figure(plotting.plot_tuning_distributions(props, comparison),
-                         out / "v1_distributions.png", dpi=110)
-    plotting.save_figure(plotting.plot_variability(onset, vs_c), out / "variability.png",
-                         dpi=110)
+    write_figures(out, args, gen, sta, fits_gen, fits_sta, good, rec, pres_s, thetas, g_rates,
+                  g_counts, props, comparison, onset, vs_c)
     timings["figures_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
 
-    def med(v):
-        v = np.asarray(v, dtype=float)
-        v = v[np.isfinite(v)]
-        return float(np.median(v)) if v.size else None
-
-    summary = {
-        "command": " ".join([Path(sys.argv[0]).name]
-                            + (argv if argv is not None else sys.argv[1:])),
-        "model": model.config(),
-        "training": {k: str(v) for k, v in train.items()},
-        "patches_presented": history["patches"][-1] if history["patches"] else 0,
-        "gabor": {
-            "threshold_r2": R2_THRESHOLD,
-            "fraction_generative": float(good.mean()),
-            "fraction_initial_dictionary": float(np.mean(r2_init >= R2_THRESHOLD)),
-            "initial_dictionary": args.init,
-            "control_fractions": control,
-            "median_r2_generative": med(fits_gen["r2"]),
-            "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),
-            "median_r2_reverse_correlation": med(fits_sta["r2"]),
-            "reverse_correlation_frames": int(n_rc),
-            "median_corr_sta_vs_generative": med(sta_corr),
-            "nx_median": med(fits_gen["nx"][good]),
-            "ny_median": med(fits_gen["ny"][good]),
-            "freq_median_cycles_per_pixel": med(fits_gen["freq"][good]),
-        },
-        # the loop neurons -> pixel interneurons -> neurons stays stable while
-        # this stays well below ~120 at the default dt (models/v1.py)
-        "likelihood_lambda_max": {"initial": lambda_init,
-                                  "final": rfa.likelihood_lambda_max(model.weights[0], sigma0)},
-        "tuning_rates_vs_v1": comparison,
-        "tuning_spike_counts": {
-            "circular_variance_median": med(props_spk["circular_variance"]),
-            "orientation_bandwidth_deg_median": med(props_spk["orientation_bandwidth_deg"]),
-            "sf_bandwidth_oct_median": med(props_spk["sf_bandwidth_oct"]),
-        },
-        "fano_onset": onset,
-        "variability_vs_contrast": vs_c,
-        "timings_s": timings,
-        "load_average": list(os.getloadavg()),
-    }
+    summary = make_summary(argv, model, train, history, args, good, r2_init, control, fits_gen,
+                           fits_sta, n_rc, sta_corr, lambda_init, sigma0, comparison, props_spk,
+                           onset, vs_c, timings)
     with open(out / "summary.json", "w") as f:
         json.dump(summary, f, indent=2, default=_json_default)
     g = summary["gabor"]
