@@ -22,8 +22,9 @@ from .layers import Adaptation, Layer
 from .learning import LearningHistory
 from .nonlinearities import get_phi, get_readout
 from .stability import STABILITY_LIMIT
-from .validation import (as_interneuron_times, as_positive_int, as_rate, as_time,
-                         check_biases, check_stimuli, check_weights)
+from .validation import (as_interneuron_times, as_positive_int, as_rate, as_seed, as_time,
+                         check_biases, check_instance, check_layers, check_stimuli,
+                         check_weights)
 
 __all__ = ["Layer", "Adaptation", "HEEModel", "LearningHistory", "STABILITY_LIMIT"]
 
@@ -99,17 +100,7 @@ class HEEModel:
         projection="auto",
         float32=False,
     ):
-        if not isinstance(layers, (list, tuple)) or len(layers) < 2:
-            raise HEEParameterError(
-                "layers must be a list of at least two Layer objects (the "
-                "observation layer first, then one or more latent layers)."
-            )
-        for k, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise HEEParameterError(
-                    f"layers[{k}] is {layer!r}; build each with hee_brian.Layer(n, family, ...)."
-                )
-        self.layers = list(layers)
+        self.layers = check_layers(layers, Layer)
         self.phi = phi
         self.phi_fn = get_phi(phi)
         self.tau_x_s = as_time(tau_x, "tau_x")
@@ -117,22 +108,15 @@ class HEEModel:
         self.tau_eps_layers_s = as_interneuron_times(tau_eps, len(self.layers), self.tau_x_s)
         self.dt_s = as_time(dt, "dt")
         self.n_interneurons = as_positive_int(n_interneurons, "n_interneurons")
-        if adaptation is not None and not isinstance(adaptation, Adaptation):
-            raise HEEParameterError(
-                f"adaptation must be None or hee_brian.Adaptation(m, tau_a), got {adaptation!r}."
-            )
-        self.adaptation = adaptation
+        self.adaptation = check_instance(adaptation, Adaptation, "adaptation",
+                                         "None or hee_brian.Adaptation(m, tau_a)")
         backend_class(device)  # refuses an unknown device name
         self.device = device
         self.threads = int(threads)
         get_readout(readout)
         self.readout = readout
         self.rate_scale = as_rate(rate_scale, "rate_scale") * Hz
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2**31))
-        if not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise HEEParameterError(f"seed must be a non-negative integer or None, got {seed!r}.")
-        self.seed = int(seed)
+        self.seed = as_seed(seed)
         self.use_noise_budget = bool(noise_budget)
         self._set_projection(projection, float32)
         self._runs = 0

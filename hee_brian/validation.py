@@ -15,6 +15,7 @@ from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimen
 from .errors import HEEParameterError
 
 __all__ = ["as_time", "as_rate", "as_steps", "as_positive_int", "as_interneuron_times",
+           "as_seed", "check_layers", "check_instance",
            "check_stimuli",
            "check_weights", "check_biases"]
 
@@ -156,3 +157,34 @@ def as_interneuron_times(tau_eps, n_layers, tau_x_s):
                 "they serve; use tau_eps <= tau_x (typically tau_x/20)."
             )
     return out
+
+
+def as_seed(seed):
+    """A seed as a non-negative int; None draws one (kept, so the run can be repeated)."""
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise HEEParameterError(f"seed must be a non-negative integer or None, got {seed!r}.")
+    return int(seed)
+
+
+def check_layers(layers, layer_class):
+    """At least two layers, each a ``layer_class`` (the observation layer first)."""
+    if not isinstance(layers, (list, tuple)) or len(layers) < 2:
+        raise HEEParameterError(
+            "layers must be a list of at least two Layer objects (the "
+            "observation layer first, then one or more latent layers)."
+        )
+    for k, layer in enumerate(layers):
+        if not isinstance(layer, layer_class):
+            raise HEEParameterError(
+                f"layers[{k}] is {layer!r}; build each with hee_brian.Layer(n, family, ...)."
+            )
+    return list(layers)
+
+
+def check_instance(value, cls, name, expected):
+    """``value`` if it is None or a ``cls``; else an error naming what to give."""
+    if value is not None and not isinstance(value, cls):
+        raise HEEParameterError(f"{name} must be {expected}, got {value!r}.")
+    return value
