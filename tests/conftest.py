@@ -27,6 +27,7 @@ def pytest_addoption(parser):
 def pytest_report_header(config):
     """Which linear-algebra library the run used (results must not depend on it)."""
     try:
+        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl then sees)
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
