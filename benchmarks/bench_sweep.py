@@ -6,9 +6,13 @@ this process calling the same function on the same rows (compilation
 included), each on a fresh compile cache, and their ratio.  The rows are
 the same numbers either way (checked).
 
-What it writes: nothing; it prints one table.  About 3 minutes on 2 cores.
+What it writes: nothing; it prints one table.  About 2 minutes on 2 cores
+with the default rows (about 3 s of wall time each); the fixed costs (cluster
+start, each worker's imports and code generation, one compile per structure)
+weigh less as rows get longer.
 
-    python benchmarks/bench_sweep.py
+    python benchmarks/bench_sweep.py                  # rows of ~3 s
+    python benchmarks/bench_sweep.py --duration 150   # rows of ~10 s
 """
 import os
 import tempfile
@@ -23,20 +27,28 @@ from hee_brian.sweep import expand_grid
 GRID = {"m": [0.0, 1.0, 3.0, 10.0], "tau_a_ms": [20.0, 50.0]}  # 8 points x 2 seeds
 
 
-def row(m, tau_a_ms, seed):
-    """A 16-pixel, 8-latent model sampled for 40 s (1.6 million steps)."""
+def row(m, tau_a_ms, seed, duration_s=40.0):
+    """A 16-pixel, 8-latent model sampled for ``duration_s`` (40 s: 1.6 million steps)."""
     model = hb.HEEModel([hb.Layer(16, "gaussian", sigma=0.5), hb.Layer(8, "gaussian", sigma=1.0)],
                         tau_x=10 * ms, seed=seed,
                         adaptation=hb.Adaptation(m=m, tau_a=tau_a_ms * ms) if m > 0 else None)
     model.set_weights(W=[np.random.default_rng(0).normal(size=(16, 8))])
-    rec = model.infer(np.ones(16), 40000 * ms, spikes=False, seed=seed)
+    rec = model.infer(np.ones(16), duration_s * 1000 * ms, spikes=False, seed=seed)
     return {"mean": float(rec.x[1].mean()), "var": float(rec.x[1].var())}
 
 
 def main():
+    import argparse
+
     from distributed import Client, LocalCluster
 
-    rows = expand_grid(GRID, seeds=2)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=float, default=40.0,
+                   help="simulated seconds per row (40: about 3 s of wall time per row)")
+    args = p.parse_args()
+    grid = {**GRID, "duration_s": [args.duration]}
+    rows = expand_grid(grid, seeds=2)
     os.environ["HEE_BRIAN_CACHE"] = tempfile.mkdtemp(prefix="bench_loop_")
     t0 = time.perf_counter()
     loop = [row(**params, seed=seed) for params, seed in rows]
@@ -46,7 +58,7 @@ def main():
     t0 = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        frame = hb.sweep(row, GRID, seeds=2, client=client, progress=False)
+        frame = hb.sweep(row, grid, seeds=2, client=client, progress=False)
     t_sweep = time.perf_counter() - t0
     same = all(frame["mean"][k] == loop[k]["mean"] and frame["var"][k] == loop[k]["var"]
                for k in range(len(rows)))
