@@ -57,7 +57,7 @@ def main():
     os.environ["HEE_BRIAN_CACHE"] = tempfile.mkdtemp(prefix="bench_sweep_")
     t0 = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         frame = hb.sweep(row, grid, seeds=2, client=client, progress=False)
     t_sweep = time.perf_counter() - t0
     same = all(frame["mean"][k] == loop[k]["mean"] and frame["var"][k] == loop[k]["var"]

@@ -130,7 +130,7 @@ def _client(client):
 
     if client is None:
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=":0")
         return Client(cluster), True
     if isinstance(client, str):
         return Client(client), True

@@ -87,7 +87,7 @@ def main(argv=None):
         from distributed import Client, LocalCluster
 
         client = Client(LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                                     processes=True, dashboard_address=None))
+                                     processes=True, dashboard_address=":0"))
     grid = {"m": args.m, "tau_a": args.tau_a, "slow_precision": [args.slow_precision],
             "duration_tau": [args.duration]}
     log(f"sweep: {len(args.m)} x {len(args.tau_a)} points x {args.seeds} seeds")

@@ -32,7 +32,7 @@ GRID = {"tau_x_ms": [8.0, 10.0], "m": [0.0, 2.0, 4.0]}  # 6 points x 2 seeds = 1
 @pytest.fixture(scope="module")
 def one_worker():
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         yield client
 
@@ -40,7 +40,7 @@ def one_worker():
 @pytest.fixture(scope="module")
 def two_workers():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         yield client
 
