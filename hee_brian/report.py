@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def write_doc_section(key, text, path=DOC):
 
 
 def write_json(path, obj):
-    """Write ``obj`` as indented JSON (non-finite floats as strings)."""
+    """Write ``obj`` as indented JSON (non-finite floats as strings), atomically."""
     def clean(o):
         if isinstance(o, dict):
             return {str(k): clean(v) for k, v in o.items()}
@@ -72,7 +73,10 @@ def write_json(path, obj):
         if hasattr(o, "item"):
             return clean(o.item())
         return o
-    Path(path).write_text(json.dumps(clean(obj), indent=2))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(clean(obj), indent=2))
+    os.replace(tmp, path)  # an interrupted write leaves the old file or the new one
 
 
 def log(msg):

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import HEEParameterError
+from .report import read_json, write_json
 
 __all__ = ["sweep", "expand_grid"]
 
@@ -163,12 +164,6 @@ def _pickle_by_value_if_not_importable(fn):
         cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def _write_json(path, obj):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, sort_keys=True, default=float))
-    os.replace(tmp, path)  # atomic: a killed sweep leaves whole rows only
-
-
 def _save_row(out, rid, row):
     if row["arrays"]:
         tmp = out / "arrays" / f"{rid}.tmp.npz"
@@ -176,7 +171,7 @@ def _save_row(out, rid, row):
         os.replace(tmp, out / "arrays" / f"{rid}.npz")
     record = {k: v for k, v in row.items() if k != "arrays"}
     record["arrays"] = sorted(row["arrays"])
-    _write_json(out / "rows" / f"{rid}.json", record)
+    write_json(out / "rows" / f"{rid}.json", record)
 
 
 def _report(progress, done, total, failed, t0):
@@ -243,7 +238,7 @@ def sweep(fn, grid, *, seeds=None, client=None, out=None, progress=True, retries
         for rid in ids:
             path = out / "rows" / f"{rid}.json"
             if path.exists():
-                record = json.loads(path.read_text())
+                record = read_json(path)
                 if record["status"] == "ok":
                     results[rid] = record
     todo = [(rid, p, s) for rid, (p, s) in zip(ids, rows) if rid not in results]

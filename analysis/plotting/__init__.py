@@ -34,76 +34,14 @@ functions; the tests draw each with small arrays
 (``tests/analysis/test_plotting.py``).
 """
 
-from .images import (  # noqa: F401
-    tile_images,
-    plot_image_grid,
-    plot_receptive_fields,
-    plot_receptive_field_grids,
-    plot_sample_grids,
-)
-from .traces import (  # noqa: F401
-    plot_traces,
-    plot_rates,
-    plot_raster,
-    shade_intervals,
-    plot_stimulus_sequence,
-    plot_sampling_traces,
-    plot_onset_traces,
-)
-from .sampling import (  # noqa: F401
-    plot_posterior_comparison,
-    plot_autocorrelation,
-    plot_kl_vs_time,
-    plot_iat_histograms,
-    plot_sweep_map,
-    plot_adaptation_sweep,
-    plot_v1_speedup,
-    plot_posterior_accuracy,
-)
-from .v1 import (  # noqa: F401
-    plot_nx_ny,
-    plot_tuning_examples,
-    plot_cdf_comparison,
-    plot_tuning_distributions,
-    plot_fano_onset,
-    plot_variability_vs_contrast,
-    plot_variability,
-)
-from .learning import (  # noqa: F401
-    plot_learning_curves,
-)
-from ._base import (  # noqa: F401
-    save_figure,
-)
+from . import images, learning, sampling, traces, v1
+from ._base import save_figure
+from .images import *  # noqa: F401,F403
+from .learning import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
+from .traces import *  # noqa: F401,F403
+from .v1 import *  # noqa: F401,F403
 
-__all__ = [
-    "save_figure",
-    "tile_images",
-    "plot_image_grid",
-    "plot_receptive_fields",
-    "plot_receptive_field_grids",
-    "plot_sample_grids",
-    "plot_traces",
-    "plot_rates",
-    "plot_raster",
-    "plot_stimulus_sequence",
-    "shade_intervals",
-    "plot_sampling_traces",
-    "plot_onset_traces",
-    "plot_posterior_comparison",
-    "plot_autocorrelation",
-    "plot_kl_vs_time",
-    "plot_iat_histograms",
-    "plot_sweep_map",
-    "plot_adaptation_sweep",
-    "plot_v1_speedup",
-    "plot_posterior_accuracy",
-    "plot_nx_ny",
-    "plot_tuning_examples",
-    "plot_cdf_comparison",
-    "plot_tuning_distributions",
-    "plot_fano_onset",
-    "plot_variability_vs_contrast",
-    "plot_variability",
-    "plot_learning_curves",
-]
+# every module's public functions, as the modules list them
+__all__ = ["save_figure", *images.__all__, *traces.__all__, *sampling.__all__, *v1.__all__,
+           *learning.__all__]

@@ -29,19 +29,24 @@ def posterior_point(tau_x_ms, m, seed, K=2):
 GRID = {"tau_x_ms": [8.0, 10.0], "m": [0.0, 2.0, 4.0]}  # 6 points x 2 seeds = 12 rows
 
 
+def _cluster(n_workers):
+    """A LocalCluster of single-threaded worker processes and its client."""
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=":0")
+    return cluster, distributed.Client(cluster)
+
+
 @pytest.fixture(scope="module")
 def one_worker():
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    cluster, client = _cluster(1)
+    with cluster, client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def two_workers():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    cluster, client = _cluster(2)
+    with cluster, client:
         yield client
 
 
