@@ -14,6 +14,7 @@ momentum (Dong & Wu, NeurIPS 2023).
 from .errors import HEEParameterError, SimulationDiverged, install_excepthook
 from .families import ExponentialFamily, gaussian, make_family, register_family, sparse, student_t
 from .model import Adaptation, HEEModel, Layer
+from .protocol import Epoch, Protocol
 from .recording import Recording, SpikeTrains
 from .sweep import sweep
 
@@ -26,6 +27,8 @@ __all__ = [
     "Layer",
     "Adaptation",
     "Recording",
+    "Protocol",
+    "Epoch",
     "SpikeTrains",
     "gaussian",
     "sparse",

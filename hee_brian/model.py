@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, ms, second
 
-from . import generation, inference, learning, stability, storage
+from . import experiment, generation, inference, learning, stability, storage
 from .devices import backend_class, choose_projection
 from .equations import model_equations
 from .errors import HEEParameterError
@@ -299,6 +299,35 @@ class HEEModel:
         """
         return inference.infer(self, x0, duration, record_every, presentation, layers, spikes,
                                record_adaptation, initial_state, seed, streams)
+
+    def run_protocol(self, protocol, layout="streams", record_every=None, layers=None,
+                     spikes=True, record_adaptation=True, seed=None):
+        """Run a stimulus protocol's trials; the recording knows its trials.
+
+        Parameters
+        ----------
+        protocol : Protocol
+            Trial conditions (epochs with durations, labels and stimuli) and
+            the number of repeats.
+        layout : {"streams", "sequential"}
+            ``"streams"``: the repeats run side by side as independent
+            streams, each from the initial state (fastest);
+            ``"sequential"``: one chain runs every trial in turn.  See
+            :mod:`hee_brian.experiment` for how they differ.
+        record_every : Quantity, optional
+            Interval of the traces (default tau_x / 10); must divide a trial.
+        layers, spikes, record_adaptation, seed
+            As in :meth:`infer`.
+
+        Returns
+        -------
+        Recording
+            With ``rec.trials``: read it by (trial, neuron) with
+            ``rec.trial_counts``, ``rec.trial_traces``, ``rec.trial_spike_times``;
+            export it with ``rec.to_neo()`` and ``rec.to_nwb(path)``.
+        """
+        return experiment.run_protocol(self, protocol, layout, record_every, layers, spikes,
+                                       record_adaptation, seed)
 
     # ------------------------------------------------------------------
     def learn(self, data, presentation=20 * ms, eta_w=0.5 * Hz, eta_b=0.1 * Hz,

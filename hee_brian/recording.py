@@ -1,4 +1,12 @@
-"""What a simulation run gives back: rate traces, interneuron traces, spikes."""
+"""What a simulation run gives back: states, readout rates, spikes, trials.
+
+A :class:`Recording` holds a run's traces in plain NumPy (times in seconds),
+its metadata (dt, seed, device, the model's parameters, the readout, the
+units of every array) and, for a protocol run, its :class:`TrialLayout`, so
+that spikes, states and rates can be read by (trial, neuron).  It saves to
+``.npz`` and loads back whole, and exports to Neo (:meth:`Recording.to_neo`)
+and NWB (:meth:`Recording.to_nwb`).
+"""
 from __future__ import annotations
 
 import json
@@ -6,7 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Recording", "SpikeTrains"]
+from .errors import HEEParameterError
+from .trials import TrialLayout
+
+__all__ = ["Recording", "SpikeTrains", "UNITS"]
+
+#: Units of the recorded arrays (what ``info["units"]`` records).
+UNITS = {"t": "s", "x": "1", "eps": "1", "a": "1", "rate": "Hz", "spike_times": "s",
+         "dt": "s", "record_dt": "s", "rate_scale": "Hz"}
 
 
 @dataclass
@@ -51,7 +66,12 @@ class Recording:
     final_state : dict
         States at the end of the run, to continue a chain.
     info : dict
-        dt, seed, device and timings of the run.
+        dt, record_dt, seed, device, streams, the readout and its rate
+        scale, the model's parameters (``info["model"]``), the simulator's
+        versions, the units of every array (``info["units"]``) and timings.
+    trials : TrialLayout or None
+        For a protocol run (:meth:`HEEModel.run_protocol`): which samples
+        and spikes belong to which trial.
     """
 
     t: np.ndarray
@@ -61,12 +81,141 @@ class Recording:
     spikes: list
     final_state: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    trials: TrialLayout | None = None
+
+    # ------------------------------------------------------------------
+    def rates(self, layer):
+        """Readout rate (Hz) of ``layer``'s recorded states, shape of ``x[layer]``.
+
+        ``info["rate_scale"] * readout(x)`` with the run's readout
+        (``info["readout"]``): the rate of the Poisson spikes.
+        """
+        from .nonlinearities import get_readout
+
+        x = self._trace("x", layer)
+        if "readout" not in self.info:
+            raise HEEParameterError(
+                "this recording does not say its readout (written by an older version); "
+                "use hee_brian.analysis.recordings.readout_rate(model, rec.x[layer])."
+            )
+        return get_readout(self.info["readout"])[1](x, float(self.info["rate_scale"]))
+
+    def _trace(self, var, layer):
+        arrays = {"x": self.x, "eps": self.eps, "a": self.a}
+        if var == "rate":
+            return self.rates(layer)
+        if var not in arrays:
+            raise HEEParameterError(f"var must be one of x, eps, a, rate; got {var!r}.")
+        if not 0 <= layer < len(arrays[var]) or arrays[var][layer] is None:
+            raise HEEParameterError(f"{var} of layer {layer} was not recorded in this run.")
+        return arrays[var][layer]
+
+    def _layout(self):
+        if self.trials is None:
+            raise HEEParameterError(
+                "this recording has no trials: run a protocol with model.run_protocol(...)."
+            )
+        return self.trials
+
+    def _n(self, layer, var="x"):
+        """Neurons per stream of ``layer`` (every recorded variable has one per neuron)."""
+        return self._trace(var if var != "rate" else "x", layer).shape[1] // \
+            self._layout().streams
+
+    # ------------------------------------------------------------------
+    def trial_traces(self, layer, var="x"):
+        """``var`` ("x", "eps", "a" or "rate") of ``layer`` by trial.
+
+        Returns
+        -------
+        ndarray, shape (n_trials, samples per trial, n)
+            Sample s of trial k is at ``trials.time[s]`` after its onset.
+        """
+        return self._layout().traces(self._trace(var, layer), self._n(layer, var))
+
+    def trial_spikes(self, layer):
+        """Every spike of ``layer`` as (trial, neuron, time after trial onset in s)."""
+        sp = self.spikes[layer] if 0 <= layer < len(self.spikes) else None
+        if sp is None:
+            raise HEEParameterError(f"spikes of layer {layer} were not recorded in this run.")
+        return self._layout().spikes(sp.t, sp.i, self._n(layer))
+
+    def trial_spike_times(self, layer):
+        """Spike times after trial onset (s), as ``[trial][neuron] -> ndarray``."""
+        trial, neuron, t = self.trial_spikes(layer)
+        n, K = self._n(layer), self._layout().n_trials
+        key = trial * n + neuron
+        order = np.argsort(key, kind="stable")
+        bounds = np.searchsorted(key[order], np.arange(K * n + 1))
+        ts = t[order]
+        return [[ts[bounds[k * n + j]:bounds[k * n + j + 1]] for j in range(n)]
+                for k in range(K)]
+
+    def trial_counts(self, layer, edges=None, epoch=None):
+        """Spike counts by trial.
+
+        Parameters
+        ----------
+        layer : int
+        edges : array_like, optional
+            Bin edges (s after trial onset): counts of shape
+            (n_trials, bins, n).
+        epoch : str, optional
+            Count within the epoch of that label in each trial: counts of
+            shape (n_trials, n).  With neither, the whole trial.
+        """
+        layout = self._layout()
+        trial, neuron, t = self.trial_spikes(layer)
+        n = self._n(layer)
+        if edges is not None and epoch is not None:
+            raise HEEParameterError("give edges or epoch, not both.")
+        if edges is None:
+            lo, hi = np.zeros(layout.n_trials), np.full(layout.n_trials, layout.duration)
+            if epoch is not None:
+                lo, hi = self._epoch_window(epoch)
+            keep = (t >= lo[trial] - 1e-12) & (t < hi[trial] - 1e-12)
+            out = np.zeros((layout.n_trials, n))
+            np.add.at(out, (trial[keep], neuron[keep]), 1)
+            return out
+        edges = np.asarray(edges, dtype=float)
+        b = np.searchsorted(edges, t + 1e-12, side="right") - 1
+        keep = (b >= 0) & (b < len(edges) - 1)
+        out = np.zeros((layout.n_trials, len(edges) - 1, n))
+        np.add.at(out, (trial[keep], b[keep], neuron[keep]), 1)
+        return out
+
+    def _epoch_window(self, label):
+        layout = self._layout()
+        lo, hi = np.full(layout.n_trials, np.nan), np.full(layout.n_trials, np.nan)
+        for row in layout.epoch_table():
+            k = row["trial"]
+            if row["label"] == label and np.isnan(lo[k]):
+                lo[k] = row["start_time"] - k * layout.duration
+                hi[k] = row["stop_time"] - k * layout.duration
+        if np.isnan(lo).any():
+            labels = sorted({r["label"] for r in layout.epoch_table()})
+            raise HEEParameterError(
+                f"epoch {label!r} is not in every trial; the protocol's epochs are {labels}."
+            )
+        return lo, hi
+
+    def session_spikes(self, layer):
+        """``layer``'s spikes on the session clock (trial k from k T), neuron indices."""
+        layout = self._layout()
+        trial, neuron, t = self.trial_spikes(layer)
+        return SpikeTrains(t=trial * layout.duration + t, i=neuron, n=self._n(layer))
+
+    def session_traces(self, layer, var="x"):
+        """``var`` of ``layer`` on the session clock: (n_trials x samples, n)."""
+        tr = self.trial_traces(layer, var)
+        return tr.reshape(-1, tr.shape[2])
 
     def save(self, path):
         """Write the recording to a ``.npz`` file that :meth:`load` reads back.
 
-        Times are in seconds; ``info`` (dt, seed, device, timings) and the
-        final state are kept.
+        Times are in seconds; ``info`` (dt, seed, device, model parameters,
+        units, timings), the final state and the trials (protocol, stimuli
+        and layout) are kept.
         """
         n_layers = max(len(self.x), len(self.eps), len(self.a), len(self.spikes))
         arrays = {"t": self.t, "n_layers": np.array(n_layers)}
@@ -82,6 +231,9 @@ class Recording:
         for (name, l), v in self.final_state.items():
             arrays[f"final_{name}_{l}"] = v
         arrays["info"] = np.array(json.dumps(self.info, default=float))
+        if self.trials is not None:
+            arrays["trials"] = np.array(json.dumps(self.trials.to_dict()))
+            arrays["protocol_stimuli"] = self.trials.protocol.stimuli()
         np.savez_compressed(path, **arrays)
 
     @classmethod
@@ -102,4 +254,20 @@ class Recording:
                     _, name, l = k.rsplit("_", 2)  # final_<variable>_<layer>
                     final[(name, int(l))] = f[k]
             info = json.loads(str(f["info"])) if "info" in f.files else {}
-            return cls(t=f["t"], spikes=spikes, final_state=final, info=info, **lists)
+            trials = TrialLayout.from_dict(json.loads(str(f["trials"])), f["protocol_stimuli"]) \
+                if "trials" in f.files else None
+            return cls(t=f["t"], spikes=spikes, final_state=final, info=info, trials=trials,
+                       **lists)
+
+    # ------------------------------------------------------------------
+    def to_neo(self, layers=None, states=("x", "rate")):
+        """The recording as a ``neo.Block``; see :func:`hee_brian.export.neo.to_neo`."""
+        from .export.neo import to_neo
+
+        return to_neo(self, layers=layers, states=states)
+
+    def to_nwb(self, path, **kwds):
+        """Write the recording to an NWB file; see :func:`hee_brian.export.nwb.to_nwb`."""
+        from .export.nwb import to_nwb
+
+        return to_nwb(self, path, **kwds)

@@ -11,15 +11,15 @@ import logging
 import sys
 
 import numpy as np
-from brian2 import second
+from brian2 import Hz, second
 
 from .devices import get_backend
 from .equations import DIVERGENCE_BOUND
 from .errors import HEEParameterError, SimulationDiverged
-from .recording import Recording, SpikeTrains
+from .recording import UNITS, Recording, SpikeTrains
 
 __all__ = ["run", "final_state", "check_finite", "initial_state", "recording",
-           "progress_reporter", "logger"]
+           "progress_reporter", "simulator_versions", "logger"]
 
 #: hee-brian's logger: progress of long runs is logged here at INFO level.
 logger = logging.getLogger("hee_brian")
@@ -115,8 +115,21 @@ def recording(model, built, spec, seed, extra=None):
     for l, mon in built.spike_monitors.items():
         spk[l] = SpikeTrains(t=np.asarray(mon.t / second), i=np.array(mon.i[:]),
                              n=spec.streams * model.layers[l].n)
-    info = {"dt": model.dt_s, "seed": seed, "device": model.device, **model.last_times}
+    info = {"dt": model.dt_s, "record_dt": (spec.record_steps or 0) * model.dt_s, "seed": seed,
+            "device": model.device, "streams": spec.streams, "mode": spec.mode,
+            "readout": model.readout, "rate_scale": float(model.rate_scale / Hz),
+            "model": model.config(), "simulator": simulator_versions(),
+            "units": dict(UNITS), **model.last_times}
     return Recording(t=t, x=x, eps=eps, a=a, spikes=spk, final_state=state, info=info)
+
+
+def simulator_versions():
+    """The versions of hee-brian, Brian2 and NumPy, as a run's metadata records them."""
+    import brian2
+
+    from . import __version__
+
+    return {"hee_brian": __version__, "brian2": brian2.__version__, "numpy": np.__version__}
 
 
 def _print_progress(info):

@@ -12,6 +12,7 @@ __all__ = [
     "plot_traces",
     "plot_rates",
     "plot_raster",
+    "plot_psth",
     "shade_intervals",
     "plot_stimulus_sequence",
     "plot_sampling_traces",
@@ -110,6 +111,37 @@ def plot_raster(t, i, axes=None, neurons=None, n=None, color="k", lw=1.0, height
     ax.set_ylim(-0.5, max(n, 1) - 0.5)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("neuron index")
+    return ax
+
+
+def plot_psth(edges, rate, sem=None, axes=None, label=None, color=None):
+    """A peri-stimulus time histogram: mean rate per bin (Hz) with +-1 s.e.m.
+
+    Parameters
+    ----------
+    edges : array_like, shape (n_bins + 1,)
+        Bin edges in seconds after trial onset (shown in ms).
+    rate, sem : array_like, shape (n_bins,)
+        Mean rate across trials and its standard error (Hz), e.g. from
+        :func:`hee_brian.analysis.psth.psth`.
+    axes : Axes, optional
+    label, color : optional
+        Legend label and colour of the histogram.
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _new_axes(axes)
+    edges_ms = np.asarray(edges, dtype=float) * 1e3
+    rate = np.asarray(rate, dtype=float)
+    line = ax.stairs(rate, edges_ms, label=label, color=color, lw=1.5)
+    if sem is not None:
+        centres = 0.5 * (edges_ms[1:] + edges_ms[:-1])
+        ax.errorbar(centres, rate, yerr=np.asarray(sem, dtype=float), fmt="none",
+                    ecolor=line.get_edgecolor(), elinewidth=0.8, capsize=0)
+    ax.set_xlabel("time after trial onset (ms)")
+    ax.set_ylabel("rate (Hz), mean +- s.e.m.")
     return ax
 
 

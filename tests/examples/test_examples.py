@@ -16,9 +16,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 
 
-def test_the_five_examples_are_there():
+def test_the_six_examples_are_there():
     assert NAMES == ["adaptation_momentum", "generation", "learning_dictionary",
-                     "posterior_sampling", "spikes_and_rates"]
+                     "posterior_sampling", "protocol_to_nwb", "spikes_and_rates"]
 
 
 @pytest.mark.parametrize("name", NAMES)

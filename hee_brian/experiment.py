@@ -1,0 +1,66 @@
+"""Running a stimulus protocol: the repeats of its trials, recorded by trial.
+
+:func:`run_protocol` turns a :class:`~hee_brian.protocol.Protocol` into one
+clamped run (:func:`hee_brian.inference.infer`) and returns its
+:class:`~hee_brian.recording.Recording` with a
+:class:`~hee_brian.trials.TrialLayout`.
+
+The two layouts sample the same per-trial distribution but not the same
+random numbers, and differ in one documented way: with ``"streams"`` every
+repeat starts from the model's initial state (x = 0, as after a long rest),
+with ``"sequential"`` repeat r starts where repeat r - 1 ended, so slow
+variables (adaptation) carry over from one trial to the next, as in an
+awake recording.  A blank epoch of a few tau_x (or tau_a) at the start of
+each trial makes the two agree statistically; ``tests/hee_brian/
+test_protocol.py`` checks that they do.
+"""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import second
+
+from .errors import HEEParameterError
+from .inference import infer
+from .protocol import Protocol
+from .trials import LAYOUTS, TrialLayout
+from .validation import as_steps
+
+__all__ = ["run_protocol"]
+
+#: Most stimulus values a run may hold (rows x pixels x streams) before it is refused.
+MAX_STIMULUS_VALUES = 2**27
+
+
+def run_protocol(model, protocol, layout="streams", record_every=None, layers=None,
+                 spikes=True, record_adaptation=True, seed=None):
+    """Implementation of :meth:`HEEModel.run_protocol`."""
+    if not isinstance(protocol, Protocol):
+        raise HEEParameterError(
+            f"protocol must be a hee_brian.Protocol, got {type(protocol).__name__}."
+        )
+    if layout not in LAYOUTS:
+        raise HEEParameterError(f"layout must be one of {LAYOUTS}, got {layout!r}.")
+    rec_steps = max(1, int(round(model.tau_x_s / 10 / model.dt_s))) if record_every is None \
+        else as_steps(record_every, model.dt_s, "record_every")
+    n0, dt = model.layers[0].n, model.dt_s
+    chunk = protocol.check(n0, dt, rec_steps * dt)
+    trials = TrialLayout(protocol, layout, dt, rec_steps * dt)
+    B = trials.streams
+    # one stream runs all trials in turn, or each of B streams runs one repeat
+    # of the C conditions (every stream sees the same images at the same time)
+    per_stream = range(protocol.n_trials) if layout == "sequential" \
+        else range(protocol.n_conditions)
+    seq = protocol.stimulus_sequence(n0, chunk, dt, per_stream)
+    if seq.size * B > MAX_STIMULUS_VALUES:
+        raise HEEParameterError(
+            f"the protocol needs {seq.shape[0]} stimulus rows of {n0} pixels x {B} streams: "
+            "its epochs share no long common step. Round the epoch durations (e.g. to "
+            "whole ms) or run fewer repeats per call."
+        )
+    x0 = np.repeat(seq, B, axis=0)  # row r, stream s: patch r*B + s
+    duration = len(per_stream) * protocol.trial_duration_s * second
+    rec = infer(model, x0, duration, record_every=rec_steps * model.dt,
+                presentation=chunk * model.dt, layers=layers, spikes=spikes,
+                record_adaptation=record_adaptation, seed=seed, streams=B)
+    rec.trials = trials
+    return rec
