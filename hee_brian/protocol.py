@@ -92,8 +92,8 @@ class Protocol:
     repeats : int
         How many times each condition is run.
     names : list of str, optional
-        A name per condition (default: the labels of its stimulus epochs
-        joined by "+").
+        A name per condition (default: the labels and parameters of its
+        stimulus epochs, e.g. ``"grating theta=45.0"``).
     """
 
     def __init__(self, conditions, repeats=1, names=None):
@@ -116,8 +116,9 @@ class Protocol:
                 "Pad the shorter ones with a blank epoch."
             )
         self.trial_duration_s = lengths[0]
-        if names is None:
-            names = ["+".join(e.label for e in c if e.stimulus is not None) or "blank"
+        if names is None:  # e.g. "grating theta=45.0"
+            names = [" + ".join(" ".join([e.label] + [f"{k}={v}" for k, v in e.params.items()])
+                                for e in c if e.stimulus is not None) or "blank"
                      for c in self.conditions]
         if len(names) != len(self.conditions):
             raise HEEParameterError(

@@ -148,8 +148,7 @@ def to_nwb(rec, path, session_description=None, identifier=None, session_start_t
     _add_trials(nwb, layout)
     _add_units(nwb, rec, layers, session_end)
     _add_traces(nwb, rec, layers, states, layout)
-    h, w = _image_shape(rec.x[0].shape[1] // layout.streams if rec.x and rec.x[0] is not None
-                        else _n0(protocol), stimulus_shape)
+    h, w = _image_shape(_n0(rec), stimulus_shape)
     epochs = layout.epoch_table()
     frames = np.array([_epoch_image(protocol, layout, e, h * w).reshape(h, w) for e in epochs])
     nwb.add_stimulus(ImageSeries(
@@ -162,11 +161,12 @@ def to_nwb(rec, path, session_description=None, identifier=None, session_start_t
     return path
 
 
-def _n0(protocol):
-    stims = protocol.stimuli()
-    if not len(stims):
-        raise HEEParameterError("the protocol has no stimulus: give stimulus_shape=(h, w).")
-    return stims.shape[1]
+def _n0(rec):
+    """Pixels of layer 0, from the model's parameters or the recorded stimulus."""
+    layers = rec.info.get("model", {}).get("layers")
+    if layers:
+        return int(layers[0]["n"])
+    return rec.x[0].shape[1] // rec.trials.streams
 
 
 def _epoch_image(protocol, layout, epoch, n0):

@@ -38,6 +38,7 @@ def test_units_trials_traces_stimuli_and_metadata_round_trip_through_pynwb(proto
         np.testing.assert_array_equal(counts, rec.trial_counts(1).sum(0))
         trials = f.trials.to_dataframe()
         assert len(trials) == 12 and list(trials["theta"][:2]) == [45.0, -45.0]
+        assert list(trials["condition_name"][:2]) == ["grating theta=45.0", "grating theta=-45.0"]
         assert list(trials["stream"]) == list(np.repeat(np.arange(6), 2))
         np.testing.assert_allclose(trials["start_time"], 0.25 * np.arange(12))
         epochs = f.epochs.to_dataframe()
