@@ -46,19 +46,20 @@ def run_protocol(model, protocol, layout="streams", record_every=None, layers=No
     chunk = protocol.check(n0, dt, rec_steps * dt)
     trials = TrialLayout(protocol, layout, dt, rec_steps * dt)
     B = trials.streams
-    # one stream runs all trials in turn, or each of B streams runs one repeat
-    # of the C conditions (every stream sees the same images at the same time)
-    per_stream = range(protocol.n_trials) if layout == "sequential" \
-        else range(protocol.n_conditions)
-    seq = protocol.stimulus_sequence(n0, chunk, dt, per_stream)
-    if seq.size * B > MAX_STIMULUS_VALUES:
+    # one stream runs all trials in turn, or stream r runs the C trials of repeat r
+    C = protocol.n_conditions
+    per_stream = [range(protocol.n_trials)] if layout == "sequential" \
+        else [range(r * C, (r + 1) * C) for r in range(B)]
+    rows = len(per_stream[0]) * protocol.trial_duration_s / dt / chunk
+    if rows * n0 * B > MAX_STIMULUS_VALUES:
         raise HEEParameterError(
-            f"the protocol needs {seq.shape[0]} stimulus rows of {n0} pixels x {B} streams: "
+            f"the protocol needs {rows:.0f} stimulus rows of {n0} pixels x {B} streams: "
             "its epochs share no long common step. Round the epoch durations (e.g. to "
             "whole ms) or run fewer repeats per call."
         )
-    x0 = np.repeat(seq, B, axis=0)  # row r, stream s: patch r*B + s
-    duration = len(per_stream) * protocol.trial_duration_s * second
+    seqs = [protocol.stimulus_sequence(n0, chunk, dt, trials_s) for trials_s in per_stream]
+    x0 = np.stack(seqs, axis=1).reshape(-1, n0)  # row q, stream s: patch q*B + s
+    duration = len(per_stream[0]) * protocol.trial_duration_s * second
     rec = infer(model, x0, duration, record_every=rec_steps * model.dt,
                 presentation=chunk * model.dt, layers=layers, spikes=spikes,
                 record_adaptation=record_adaptation, seed=seed, streams=B)

@@ -2,9 +2,9 @@
 
 A trial is a sequence of :class:`Epoch` s (e.g. 200 ms blank, then 300 ms of
 a grating at theta = 45 deg).  A :class:`Protocol` holds one or more trial
-conditions and how often each is repeated.  Trial ``k`` is repeat
-``k // C`` of condition ``k % C`` (C conditions): every repeat runs the
-conditions in order.
+conditions and how often each is repeated.  Trial ``k`` is trial ``k % C``
+of repeat ``k // C`` (C conditions); every repeat runs each condition once,
+in the given order or shuffled (``Protocol.trial(k)`` says which).
 
 >>> import numpy as np
 >>> from brian2 import ms
@@ -96,7 +96,7 @@ class Protocol:
         stimulus epochs, e.g. ``"grating theta=45.0"``).
     """
 
-    def __init__(self, conditions, repeats=1, names=None):
+    def __init__(self, conditions, repeats=1, names=None, order="blocked", order_seed=0):
         conditions = list(conditions)
         if conditions and isinstance(conditions[0], Epoch):
             conditions = [conditions]
@@ -125,6 +125,15 @@ class Protocol:
                 f"names: {len(names)} names for {len(self.conditions)} conditions."
             )
         self.names = [str(n) for n in names]
+        if order not in ("blocked", "shuffled"):
+            raise HEEParameterError(f"order must be 'blocked' or 'shuffled', got {order!r}.")
+        self.order, self.order_seed = order, int(order_seed)
+        C = len(self.conditions)
+        if order == "blocked":
+            self.sequence = np.tile(np.arange(C), (self.repeats, 1))
+        else:
+            rng = np.random.default_rng(self.order_seed)
+            self.sequence = np.array([rng.permutation(C) for _ in range(self.repeats)])
 
     # ------------------------------------------------------------------
     @property
@@ -144,7 +153,8 @@ class Protocol:
 
     def trial(self, k):
         """(repeat, condition) of trial ``k``."""
-        return divmod(int(k), self.n_conditions)
+        r, position = divmod(int(k), self.n_conditions)
+        return r, int(self.sequence[r, position])
 
     def params(self):
         """Names of the epoch parameters, in first-seen order."""
@@ -222,6 +232,7 @@ class Protocol:
                    "stimulus": index.get(id(e.stimulus)), "params": e.params}
                   for e in c] for c in self.conditions]
         return {"conditions": conds, "repeats": self.repeats, "names": self.names,
+                "order": self.order, "order_seed": self.order_seed,
                 "n_stimuli": len(stims)}
 
     def stimuli(self):
@@ -243,7 +254,8 @@ class Protocol:
         conds = [[Epoch(e["label"], e["duration"] * second,
                         None if e["stimulus"] is None else stimuli[e["stimulus"]],
                         **e["params"]) for e in c] for c in d["conditions"]]
-        return cls(conds, repeats=d["repeats"], names=d["names"])
+        return cls(conds, repeats=d["repeats"], names=d["names"],
+                   order=d.get("order", "blocked"), order_seed=d.get("order_seed", 0))
 
     def __repr__(self):
         return (f"Protocol({self.n_conditions} condition(s) x {self.repeats} repeat(s), "

@@ -1,7 +1,7 @@
 """Where each trial of a protocol run lives in the recorded arrays.
 
 A protocol's R repeats run either as R streams side by side (``"streams"``:
-stream r holds repeat r, its C conditions one after the other) or in one
+stream r holds repeat r, its C trials one after the other) or in one
 stream, one trial after the other (``"sequential"``).  :class:`TrialLayout`
 turns the run's arrays, indexed by (time, stream x neuron), into arrays
 indexed by (trial, time within the trial, neuron), and places the trials on
@@ -76,8 +76,8 @@ class TrialLayout:
 
     def source(self, k):
         """(stream, window) that trial ``k`` ran in: window w spans [w T, (w + 1) T)."""
-        repeat, condition = self.protocol.trial(k)
-        return (repeat, condition) if self.layout == "streams" else (0, int(k))
+        repeat, position = divmod(int(k), self.protocol.n_conditions)
+        return (repeat, position) if self.layout == "streams" else (0, int(k))
 
     # ------------------------------------------------------------------
     def traces(self, arr, n):

@@ -16,11 +16,12 @@ G45 = grating((8, 8), np.pi / 4, 0.2, 0.0, 1.5)
 G135 = grating((8, 8), -np.pi / 4, 0.2, 0.0, 1.5)
 
 
-def two_gratings(repeats):
+def two_gratings(repeats, **order):
     """Blank 100 ms, then 150 ms of a grating at 45 or 135 deg."""
     return hb.Protocol([[hb.Epoch("blank", 100 * ms), hb.Epoch("grating", 150 * ms, G45, theta=45.0)],
                         [hb.Epoch("blank", 100 * ms),
-                         hb.Epoch("grating", 150 * ms, G135, theta=135.0)]], repeats=repeats)
+                         hb.Epoch("grating", 150 * ms, G135, theta=135.0)]], repeats=repeats,
+                       **order)
 
 
 def demo():
@@ -87,6 +88,28 @@ def test_the_trials_see_their_stimuli_in_both_layouts(small_runs):
         assert all(np.all((t >= 0) & (t < 0.25)) for trial in times for t in trial)
         np.testing.assert_allclose(rec.trial_traces(1, "rate"),
                                    40 * np.logaddexp(0, rec.trial_traces(1, "x")))
+
+
+def test_shuffled_trials_see_their_own_stimuli_in_both_layouts(tmp_path):
+    """Each repeat in its own random order: streams then see different images at once."""
+    protocol = two_gratings(3, order="shuffled", order_seed=1)
+    assert protocol.sequence.tolist() == [[0, 1], [0, 1], [1, 0]]  # numpy's PCG64, seed 1
+    model = demo()
+    for layout in ("streams", "sequential"):
+        rec = model.run_protocol(protocol, layout=layout, seed=3, record_every=0.5 * ms)
+        conditions = [row["condition"] for row in rec.trials.trial_table()]
+        assert conditions == [0, 1, 0, 1, 1, 0]
+        want = np.zeros((6, 500, 64))
+        for k, c in enumerate(conditions):
+            want[k, 200:] = (G45, G135)[c]
+        np.testing.assert_array_equal(rec.trial_traces(0), want, err_msg=layout)
+        assert [r["theta"] for r in rec.trials.trial_table()] == [
+            (45.0, 135.0)[c] for c in conditions]
+    rec.save(tmp_path / "rec.npz")
+    back = hb.Recording.load(tmp_path / "rec.npz").trials.protocol
+    np.testing.assert_array_equal(back.sequence, protocol.sequence)
+    with pytest.raises(hb.HEEParameterError, match="order must be"):
+        two_gratings(2, order="random")
 
 
 def test_streams_hold_the_repeats_side_by_side(small_runs):
