@@ -20,10 +20,9 @@ import numpy as np
 from brian2 import second
 
 from .errors import HEEParameterError
-from .inference import infer
+from .inference import infer, record_steps
 from .protocol import Protocol
 from .trials import LAYOUTS, TrialLayout
-from .validation import as_steps
 
 __all__ = ["run_protocol"]
 
@@ -40,8 +39,7 @@ def run_protocol(model, protocol, layout="streams", record_every=None, layers=No
         )
     if layout not in LAYOUTS:
         raise HEEParameterError(f"layout must be one of {LAYOUTS}, got {layout!r}.")
-    rec_steps = max(1, int(round(model.tau_x_s / 10 / model.dt_s))) if record_every is None \
-        else as_steps(record_every, model.dt_s, "record_every")
+    rec_steps = record_steps(model, record_every)
     n0, dt = model.layers[0].n, model.dt_s
     chunk = protocol.check(n0, dt, rec_steps * dt)
     trials = TrialLayout(protocol, layout, dt, rec_steps * dt)

@@ -6,7 +6,14 @@ from .errors import HEEParameterError
 from .network import RunSpec, stimulus_rows
 from .validation import as_positive_int, as_steps
 
-__all__ = ["infer"]
+__all__ = ["infer", "record_steps"]
+
+
+def record_steps(model, record_every):
+    """Steps between recorded samples: ``record_every``, or tau_x / 10 by default."""
+    if record_every is None:
+        return max(1, int(round(model.tau_x_s / 10 / model.dt_s)))
+    return as_steps(record_every, model.dt_s, "record_every")
 
 
 def infer(model, x0, duration, record_every=None, presentation=None, layers=None,
@@ -30,10 +37,7 @@ def infer(model, x0, duration, record_every=None, presentation=None, layers=None
         pres = as_steps(presentation, model.dt_s, "presentation")
     else:
         pres = 1  # one patch held for the whole run (TimedArray clamps past its end)
-    if record_every is None:
-        rec = max(1, int(round(model.tau_x_s / 10 / model.dt_s)))
-    else:
-        rec = as_steps(record_every, model.dt_s, "record_every")
+    rec = record_steps(model, record_every)
     layers = list(range(len(model.layers))) if layers is None else list(layers)
     for l in layers:
         if not 0 <= l < len(model.layers):

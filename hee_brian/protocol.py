@@ -171,14 +171,12 @@ class Protocol:
             out.update(e.params)
         return out
 
-    def epoch_times(self):
-        """(condition, label, onset, offset) of every epoch within its trial, in s."""
-        rows = []
-        for c, epochs in enumerate(self.conditions):
-            t = 0.0
-            for e in epochs:
-                rows.append((c, e.label, t, t + e.duration_s))
-                t += e.duration_s
+    def epoch_times(self, condition):
+        """(epoch, onset, offset) of every epoch of a condition, in s from trial onset."""
+        rows, t = [], 0.0
+        for e in self.conditions[condition]:
+            rows.append((e, t, t + e.duration_s))
+            t += e.duration_s
         return rows
 
     # ------------------------------------------------------------------

@@ -92,7 +92,7 @@ class Recording:
         """
         from .nonlinearities import get_readout
 
-        x = self._trace("x", layer)
+        x = self.trace(layer, "x")
         if "readout" not in self.info:
             raise HEEParameterError(
                 "this recording does not say its readout (written by an older version); "
@@ -100,15 +100,28 @@ class Recording:
             )
         return get_readout(self.info["readout"])[1](x, float(self.info["rate_scale"]))
 
-    def _trace(self, var, layer):
-        arrays = {"x": self.x, "eps": self.eps, "a": self.a}
-        if var == "rate":
-            return self.rates(layer)
+    def _arrays(self, var):
+        """The per-layer list holding ``var`` (the rate is computed from x)."""
+        arrays = {"x": self.x, "eps": self.eps, "a": self.a, "rate": self.x}
         if var not in arrays:
             raise HEEParameterError(f"var must be one of x, eps, a, rate; got {var!r}.")
-        if not 0 <= layer < len(arrays[var]) or arrays[var][layer] is None:
+        return arrays[var]
+
+    def recorded(self, layer, var="x"):
+        """Whether ``var`` ("x", "eps", "a", "rate" or "spikes") of ``layer`` was recorded."""
+        arrays = self.spikes if var == "spikes" else self._arrays(var)
+        return 0 <= layer < len(arrays) and arrays[layer] is not None
+
+    def latent_layers(self, var="x"):
+        """The latent layers (1, 2, ...) whose ``var`` was recorded."""
+        n = len(self.spikes if var == "spikes" else self._arrays(var))
+        return [l for l in range(1, n) if self.recorded(l, var)]
+
+    def trace(self, layer, var="x"):
+        """``var`` of ``layer`` over the run: (time, streams x n); "rate" in Hz."""
+        if not self.recorded(layer, var):
             raise HEEParameterError(f"{var} of layer {layer} was not recorded in this run.")
-        return arrays[var][layer]
+        return self.rates(layer) if var == "rate" else self._arrays(var)[layer]
 
     def _layout(self):
         if self.trials is None:
@@ -119,7 +132,7 @@ class Recording:
 
     def _n(self, layer, var="x"):
         """Neurons per stream of ``layer`` (every recorded variable has one per neuron)."""
-        return self._trace(var if var != "rate" else "x", layer).shape[1] // \
+        return self.trace(layer, var if var != "rate" else "x").shape[1] // \
             self._layout().streams
 
     # ------------------------------------------------------------------
@@ -131,13 +144,13 @@ class Recording:
         ndarray, shape (n_trials, samples per trial, n)
             Sample s of trial k is at ``trials.time[s]`` after its onset.
         """
-        return self._layout().traces(self._trace(var, layer), self._n(layer, var))
+        return self._layout().traces(self.trace(layer, var), self._n(layer, var))
 
     def trial_spikes(self, layer):
         """Every spike of ``layer`` as (trial, neuron, time after trial onset in s)."""
-        sp = self.spikes[layer] if 0 <= layer < len(self.spikes) else None
-        if sp is None:
+        if not self.recorded(layer, "spikes"):
             raise HEEParameterError(f"spikes of layer {layer} were not recorded in this run.")
+        sp = self.spikes[layer]
         return self._layout().spikes(sp.t, sp.i, self._n(layer))
 
     def trial_spike_times(self, layer):
@@ -187,13 +200,14 @@ class Recording:
     def _epoch_window(self, label):
         layout = self._layout()
         lo, hi = np.full(layout.n_trials, np.nan), np.full(layout.n_trials, np.nan)
-        for row in layout.epoch_table():
+        table = layout.epoch_table()
+        for row in table:
             k = row["trial"]
             if row["label"] == label and np.isnan(lo[k]):
                 lo[k] = row["start_time"] - k * layout.duration
                 hi[k] = row["stop_time"] - k * layout.duration
         if np.isnan(lo).any():
-            labels = sorted({r["label"] for r in layout.epoch_table()})
+            labels = sorted({r["label"] for r in table})
             raise HEEParameterError(
                 f"epoch {label!r} is not in every trial; the protocol's epochs are {labels}."
             )

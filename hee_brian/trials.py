@@ -121,15 +121,12 @@ class TrialLayout:
         return rows
 
     def epoch_table(self):
-        """One dict per epoch of every trial: label and times on the session clock."""
+        """One dict per epoch of every trial: label, times on the session clock, stimulus."""
         rows = []
         for k in range(self.n_trials):
-            c = self.protocol.trial(k)[1]
-            for cond, label, on, off in self.protocol.epoch_times():
-                if cond == c:
-                    rows.append({"trial": k, "label": label,
-                                 "start_time": k * self.duration + on,
-                                 "stop_time": k * self.duration + off})
+            for e, on, off in self.protocol.epoch_times(self.protocol.trial(k)[1]):
+                rows.append({"trial": k, "label": e.label, "start_time": k * self.duration + on,
+                             "stop_time": k * self.duration + off, "stimulus": e.stimulus})
         return rows
 
     # ------------------------------------------------------------------

@@ -26,8 +26,7 @@ _STATE_UNITS = {"x": "dimensionless", "eps": "dimensionless", "a": "dimensionles
 
 
 def _latent_layers(rec, layers):
-    have = [l for l in range(1, len(rec.spikes)) if rec.spikes[l] is not None
-            or (l < len(rec.x) and rec.x[l] is not None)]
+    have = sorted(set(rec.latent_layers("x")) | set(rec.latent_layers("spikes")))
     return have if layers is None else [int(l) for l in layers]
 
 
@@ -73,9 +72,9 @@ def to_neo(rec, layers=None, states=("x", "rate")):
     rate = (1.0 / layout.record_dt) * pq.Hz
     groups = {}
     traces = {(l, v): rec.trial_traces(l, v) for l in layers for v in states
-              if _recorded(rec, l, v)}
-    spike_times = {l: rec.trial_spike_times(l) for l in layers
-                   if l < len(rec.spikes) and rec.spikes[l] is not None}
+              if rec.recorded(l, v)}
+    spike_times = {l: rec.trial_spike_times(l) for l in layers if rec.recorded(l, "spikes")}
+    epochs = layout.epoch_table()
     for row in layout.trial_table():
         k = row["trial"]
         seg = neo.Segment(name=f"trial {k}", index=k, session_start=row["start_time"],
@@ -94,7 +93,7 @@ def to_neo(rec, layers=None, states=("x", "rate")):
                                    variable=v,
                                    array_annotations={"neuron": np.arange(tr.shape[2])})
             seg.analogsignals.append(sig)
-        ep = [e for e in layout.epoch_table() if e["trial"] == k]
+        ep = [e for e in epochs if e["trial"] == k]
         seg.epochs.append(neo.Epoch(
             times=np.array([e["start_time"] - row["start_time"] for e in ep]) * pq.s,
             durations=np.array([e["stop_time"] - e["start_time"] for e in ep]) * pq.s,
@@ -106,11 +105,6 @@ def to_neo(rec, layers=None, states=("x", "rate")):
     return block
 
 
-def _recorded(rec, layer, var):
-    arrays = {"x": rec.x, "eps": rec.eps, "a": rec.a, "rate": rec.x}[var]
-    return layer < len(arrays) and arrays[layer] is not None
-
-
 def _plain(v):
     """A value neo accepts as an annotation (NumPy scalars to Python)."""
     return v.item() if isinstance(v, np.generic) else v
@@ -119,7 +113,7 @@ def _plain(v):
 def _whole_run(rec, block, layers, states, neo, pq):
     """One Segment holding the whole run of a recording without trials."""
     dt = rec.info.get("dt", 0.0)
-    trains = {l: rec.spikes[l] for l in layers if l < len(rec.spikes) and rec.spikes[l] is not None}
+    trains = {l: rec.spikes[l] for l in layers if rec.recorded(l, "spikes")}
     t_stop = max([rec.t[-1] + rec.info.get("record_dt", dt) if len(rec.t) else dt]
                  + [float(sp.t.max(initial=0.0)) + dt for sp in trains.values()])
     seg = neo.Segment(name="run", index=0)
@@ -134,11 +128,10 @@ def _whole_run(rec, block, layers, states, neo, pq):
                     name=f"layer {l} neuron {idx % n} stream {idx // n}", layer=l,
                     neuron=idx % n, stream=idx // n))
         for v in states:
-            if _recorded(rec, l, v) and len(rec.t) > 1:
-                tr = rec.rates(l) if v == "rate" else {"x": rec.x, "eps": rec.eps,
-                                                       "a": rec.a}[v][l]
+            if rec.recorded(l, v) and len(rec.t) > 1:
                 seg.analogsignals.append(neo.AnalogSignal(
-                    tr, units=_STATE_UNITS[v], sampling_rate=(1.0 / (rec.t[1] - rec.t[0])) * pq.Hz,
+                    rec.trace(l, v), units=_STATE_UNITS[v],
+                    sampling_rate=(1.0 / (rec.t[1] - rec.t[0])) * pq.Hz,
                     t_start=rec.t[0] * pq.s, name=f"{v} layer {l}", layer=l, variable=v))
     block.segments.append(seg)
     block.check_relationships()

@@ -150,7 +150,8 @@ def to_nwb(rec, path, session_description=None, identifier=None, session_start_t
     _add_traces(nwb, rec, layers, states, layout)
     h, w = _image_shape(_n0(rec), stimulus_shape)
     epochs = layout.epoch_table()
-    frames = np.array([_epoch_image(protocol, layout, e, h * w).reshape(h, w) for e in epochs])
+    frames = np.array([np.zeros((h, w)) if e["stimulus"] is None else e["stimulus"].reshape(h, w)
+                       for e in epochs])
     nwb.add_stimulus(ImageSeries(
         name="stimuli", data=frames, unit="dimensionless", format="raw",
         timestamps=np.array([e["start_time"] for e in epochs]),
@@ -167,17 +168,6 @@ def _n0(rec):
     if layers:
         return int(layers[0]["n"])
     return rec.x[0].shape[1] // rec.trials.streams
-
-
-def _epoch_image(protocol, layout, epoch, n0):
-    condition = protocol.trial(epoch["trial"])[1]
-    start = epoch["start_time"] - epoch["trial"] * layout.duration
-    t = 0.0
-    for e in protocol.conditions[condition]:
-        if abs(t - start) < 1e-12 and e.label == epoch["label"]:
-            return np.zeros(n0) if e.stimulus is None else e.stimulus
-        t += e.duration_s
-    raise AssertionError("epoch not in its condition")  # the tables are built together
 
 
 def _add_trials(nwb, layout):
@@ -205,15 +195,15 @@ def _add_trials(nwb, layout):
                       trial=e["trial"])
 
 
-def _latent(rec, layers, arrays):
-    have = [l for l in range(1, len(arrays)) if arrays[l] is not None]
+def _latent(rec, layers, var):
+    have = rec.latent_layers(var)
     return have if layers is None else [l for l in layers if l in have]
 
 
 def _add_units(nwb, rec, layers, session_end):
     nwb.add_unit_column("layer", "model layer of the neuron (1: first latent layer)")
     nwb.add_unit_column("neuron", "index of the neuron within its layer")
-    for l in _latent(rec, layers, rec.spikes):
+    for l in _latent(rec, layers, "spikes"):
         sp = rec.session_spikes(l)
         for j in range(sp.n):
             nwb.add_unit(spike_times=sp.t[sp.i == j], obs_intervals=[[0.0, session_end]],
@@ -225,12 +215,13 @@ def _add_traces(nwb, rec, layers, states, layout):
     module = nwb.create_processing_module(
         "hee_brian", "latent states and readout rates of the simulated model on the session "
                      "clock (trial k from k times the trial duration)")
-    for l in _latent(rec, layers, rec.x):
+    unknown = set(states) - set(_UNITS)
+    if unknown:
+        raise HEEParameterError(f"states: unknown variable(s) {sorted(unknown)}; use x, eps, a, "
+                                "rate.")
+    for l in _latent(rec, layers, "x"):
         for v in states:
-            arrays = {"x": rec.x, "eps": rec.eps, "a": rec.a, "rate": rec.x}
-            if v not in arrays:
-                raise HEEParameterError(f"states: unknown variable {v!r}; use x, eps, a, rate.")
-            if l >= len(arrays[v]) or arrays[v][l] is None:
+            if not rec.recorded(l, v):
                 continue
             module.add(pynwb.TimeSeries(
                 name=f"{v}_layer{l}", data=rec.session_traces(l, v), unit=_UNITS[v],

@@ -28,12 +28,17 @@ def demo():
     return models.build("demo", seed=1, rate_scale=40 * Hz)
 
 
-@pytest.fixture(scope="module")
-def small_runs():
+def both_layouts(repeats):
+    """The two-gratings protocol run as streams and sequentially, seed 3, 0.5 ms samples."""
     model = demo()
-    return {layout: model.run_protocol(two_gratings(3), layout=layout, seed=3,
+    return {layout: model.run_protocol(two_gratings(repeats), layout=layout, seed=3,
                                        record_every=0.5 * ms)
             for layout in ("streams", "sequential")}
+
+
+@pytest.fixture(scope="module")
+def small_runs():
+    return both_layouts(3)
 
 
 # ----------------------------------------------------------------------
@@ -151,10 +156,7 @@ def test_save_then_load_keeps_trials_units_and_metadata(small_runs, tmp_path):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def long_runs():
-    model = demo()
-    return {layout: model.run_protocol(two_gratings(20), layout=layout, seed=3,
-                                       record_every=0.5 * ms)
-            for layout in ("streams", "sequential")}
+    return both_layouts(20)
 
 
 @pytest.mark.slow
