@@ -22,8 +22,8 @@ from .layers import Adaptation, Layer
 from .learning import LearningHistory
 from .nonlinearities import get_phi, get_readout
 from .stability import STABILITY_LIMIT
-from .validation import (as_interneuron_times, as_positive_int, as_rate, as_seed, as_time,
-                         check_biases, check_instance, check_layers, check_stimuli,
+from .validation import (as_interneuron_times, as_positive_int, as_rate, as_seed, as_threads,
+                         as_time, check_biases, check_instance, check_layers, check_stimuli,
                          check_weights)
 
 __all__ = ["Layer", "Adaptation", "HEEModel", "LearningHistory", "STABILITY_LIMIT"]
@@ -60,8 +60,15 @@ class HEEModel:
         Rate nonlinearity of the Poisson spiking readout.
     rate_scale : Quantity
         Scale of the readout rate (Hz).
-    threads : int
-        OpenMP threads for cpp_standalone (0: none).
+    threads : int or "auto"
+        OpenMP threads for cpp_standalone (0: none), also shared by the
+        dense projection's matrix products.  ``"auto"`` (the default)
+        decides per run: one thread per ``AUTO_NEURONS_PER_THREAD`` (4096)
+        neurons, all streams counted, at least one and at most the cores
+        this process may use (or its dask worker's thread count)
+        (:func:`hee_brian.devices.auto_threads`).  Any number of threads
+        gives the same numbers for a seed; ``threads=0`` (no OpenMP) differs
+        from them in the last bits.
     noise_budget : bool
         Shrink each neuron's own noise by what the interneurons' lag and
         fluctuation add (see :meth:`noise_budget`).
@@ -95,7 +102,7 @@ class HEEModel:
         seed=None,
         readout="softplus",
         rate_scale=10 * Hz,
-        threads=0,
+        threads="auto",
         noise_budget=True,
         projection="auto",
         float32=False,
@@ -112,7 +119,7 @@ class HEEModel:
                                          "None or hee_brian.Adaptation(m, tau_a)")
         backend_class(device)  # refuses an unknown device name
         self.device = device
-        self.threads = int(threads)
+        self.threads = as_threads(threads)
         get_readout(readout)
         self.readout = readout
         self.rate_scale = as_rate(rate_scale, "rate_scale") * Hz
@@ -130,6 +137,8 @@ class HEEModel:
         self.projection = projection  # as asked
         self.projection_impl = choose_projection(self.device, projection, float32)
         self.float32 = bool(float32)
+        # noise drawn in bulk by hee_brian.noise where the device supports it
+        self.noise_impl = "bulk" if backend_class(self.device).bulk_noise else "randn"
 
     # ------------------------------------------------------------------
     # quantities with units at the boundary
@@ -216,6 +225,7 @@ class HEEModel:
             "dt": self.dt_s,
             "projection": self.projection_impl,
             "float32": self.float32,
+            "noise": self.noise_impl,
         }
 
     def config(self):

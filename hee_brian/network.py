@@ -29,7 +29,8 @@ from brian2 import (
 )
 
 from .dense import build_dense_projection
-from .stateupdater import euler
+from .noise import SPIKE_UNIFORM, NoiseFiller, noise_declarations, noise_variables
+from .stateupdater import bulk_euler, euler
 from .equations import (
     DIVERGENCE_WATCH,
     DIVERGENCE_WATCH_VARIABLE,
@@ -189,10 +190,18 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
     stimulus = _stimulus(model, spec, stimuli)
     if stimulus is not None:
         namespace["stimulus"] = stimulus
-    objects, neurons, interneurons, averagers = [], [], [], []
+    # holds the seed of the random generators, the run's duration and the
+    # recording interval, so that they can be run_args of a compiled
+    # standalone project
+    seed_holder = NeuronGroup(
+        1, "seed : integer (shared, constant)\nduration : second (shared, constant)\n"
+           "record_dt : second (shared, constant)",
+        name="hee_seed",
+    )
+    objects, neurons, interneurons, averagers = [seed_holder], [], [], []
     for l in range(len(model.layers)):
-        group = _neuron_group(model, spec, l, clock, namespace)
-        inter, avg = _interneurons(model, spec, l, group, clock)
+        group = _neuron_group(model, spec, l, clock, namespace, seed_holder)
+        inter, avg = _interneurons(model, spec, l, group, clock, seed_holder)
         neurons.append(group)
         interneurons.append(inter)
         averagers.append(avg)
@@ -204,15 +213,6 @@ def build_network(model, spec: RunSpec, stimuli=None) -> BuiltNetwork:
         objects += [projection, *extra]
     record_clock, state_monitors, spike_monitors = _monitors(model, spec, neurons)
     objects += [*state_monitors.values(), *spike_monitors.values()]
-    # holds the seed of the random generators, the run's duration and the
-    # recording interval, so that they can be run_args of a compiled
-    # standalone project
-    seed_holder = NeuronGroup(
-        1, "seed : integer (shared, constant)\nduration : second (shared, constant)\n"
-           "record_dt : second (shared, constant)",
-        name="hee_seed",
-    )
-    objects.append(seed_holder)
     return BuiltNetwork(
         net=Network(*objects, name="hee_network"), clock=clock, neurons=neurons,
         interneurons=interneurons, averagers=averagers, projections=projections,
@@ -237,7 +237,29 @@ def _stimulus(model, spec, stimuli):
     return TimedArray(values, dt=1 * second, name="stimulus")
 
 
-def _neuron_group(model, spec, l, clock, namespace):
+def _noisy_group(model, n, eqs, *, seed_holder, clock, threshold=None, **kwds):
+    """A NeuronGroup of ``eqs`` with the model's noise implementation.
+
+    With bulk noise (:mod:`hee_brian.noise`) each noise term, and the
+    spiking readout's uniform, become variables that a
+    :class:`~hee_brian.noise.NoiseFiller` fills at the start of each step;
+    otherwise Brian2's ``randn()`` and ``rand()`` draw them.
+    """
+    if getattr(model, "noise_impl", "randn") != "bulk":
+        return NeuronGroup(n, eqs, threshold=threshold, method=euler, clock=clock, **kwds)
+    variables = noise_variables(eqs, spikes=threshold is not None)
+    if variables:
+        eqs += "\n" + noise_declarations(variables)
+    if threshold is not None:
+        threshold = threshold.replace("rand()", SPIKE_UNIFORM)
+    group = NeuronGroup(n, eqs, threshold=threshold, method=bulk_euler, clock=clock, **kwds)
+    if variables:
+        group.contained_objects.append(
+            NoiseFiller(group, variables, (seed_holder, "seed"), clock))
+    return group
+
+
+def _neuron_group(model, spec, l, clock, namespace, seed_holder):
     """Layer ``l``'s neurons, B streams of them (stream s owns neurons s*n .. s*n + n - 1)."""
     layer, top = model.layers[l], l == len(model.layers) - 1
     # Marginal generation: stage k (k = 0..L) lets layer L - k sample its
@@ -255,12 +277,11 @@ def _neuron_group(model, spec, l, clock, namespace):
                                       learn_bias=spec.bias_plastic, readout=model.readout,
                                       gated=gated)
         threshold = "rand() < rate*dt" if spec.spikes else None
-    group = NeuronGroup(
-        spec.streams * layer.n,
-        eqs + "\n" + DIVERGENCE_WATCH_VARIABLE if watched(spec, l) else eqs,
-        threshold=threshold, method=euler, clock=clock, name=_name("neurons", l),
-        namespace=namespace,
-    )
+    if watched(spec, l):
+        eqs += "\n" + DIVERGENCE_WATCH_VARIABLE
+    group = _noisy_group(model, spec.streams * layer.n, eqs, threshold=threshold,
+                         seed_holder=seed_holder, clock=clock, name=_name("neurons", l),
+                         namespace=namespace)
     if gated:
         group.run_regularly(GATE_UPDATE, when="before_groups", name=_name("gate", l))
     if watched(spec, l):
@@ -268,7 +289,7 @@ def _neuron_group(model, spec, l, clock, namespace):
     return group
 
 
-def _interneurons(model, spec, l, group, clock):
+def _interneurons(model, spec, l, group, clock, seed_holder):
     """Layer ``l``'s K interneurons per neuron and their average, or (None, None).
 
     Marginal generation samples each conditional directly: no likelihood, so
@@ -282,8 +303,8 @@ def _interneurons(model, spec, l, group, clock):
         return None, None
     K = model.n_interneurons
     n_group = spec.streams * layer.n
-    inter = NeuronGroup(n_group * K, interneuron_equations(layer.family, top=top),
-                        method=euler, clock=clock, name=_name("interneurons", l))
+    inter = _noisy_group(model, n_group * K, interneuron_equations(layer.family, top=top),
+                         seed_holder=seed_holder, clock=clock, name=_name("interneurons", l))
     # interneuron k*n + j is the k-th of the K paired with neuron j
     pair = np.tile(np.arange(n_group), K)
     inter.b = linked_var(group, "b", index=pair)

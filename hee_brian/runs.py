@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from brian2 import Hz, second
 
-from .devices import get_backend
+from .devices import auto_threads, get_backend
 from .equations import DIVERGENCE_BOUND
 from .errors import HEEParameterError, SimulationDiverged
 from .recording import UNITS, Recording, SpikeTrains
@@ -30,7 +30,7 @@ def run(model, spec, seed, **values):
 
     The device's build and run times go to ``model.last_times``.
     """
-    backend = get_backend(model.device, model.threads)
+    backend = get_backend(model.device, auto_threads(model, spec))
     built = backend.run(model, spec, seed, **values)
     model.last_times = dict(backend.times)
     return built

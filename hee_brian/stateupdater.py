@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from brian2.stateupdaters.explicit import ExplicitStateUpdater
 
-__all__ = ["euler"]
+from .noise import noise_variable
+
+__all__ = ["euler", "bulk_euler"]
 
 
 class _SortedNoise:
@@ -39,5 +41,28 @@ class OrderedNoiseStateUpdater(ExplicitStateUpdater):
         return super().__call__(_SortedNoise(eqs), variables, method_options)
 
 
+class BulkNoiseStateUpdater(OrderedNoiseStateUpdater):
+    """:class:`OrderedNoiseStateUpdater` reading each noise term from its variable.
+
+    Brian2 writes noise term ``xi`` as ``xi = dt**.5 * randn()``; here that
+    line reads ``xi = dt**.5 * noise_xi``, the standard normal of this step
+    that a :class:`hee_brian.noise.NoiseFiller` drew.
+    """
+
+    def __call__(self, eqs, variables=None, method_options=None):
+        code = super().__call__(eqs, variables, method_options)
+        for xi in eqs.stochastic_variables:
+            line = f"{xi} = dt**.5 * randn()"
+            if line not in code:
+                raise AssertionError(f"Brian2's Euler code has no line {line!r}")
+            code = code.replace(line, f"{xi} = dt**.5 * {noise_variable(xi)}")
+        return code
+
+
+_SCHEME = "x_new = x + dt * f(x,t) + g(x,t) * dW"
+
 #: Forward Euler-Maruyama, as Brian2's ``euler``, independent of hash order.
-euler = OrderedNoiseStateUpdater("x_new = x + dt * f(x,t) + g(x,t) * dW", stochastic="additive")
+euler = OrderedNoiseStateUpdater(_SCHEME, stochastic="additive")
+
+#: :data:`euler` with the noise drawn in bulk (:mod:`hee_brian.noise`).
+bulk_euler = BulkNoiseStateUpdater(_SCHEME, stochastic="additive")

@@ -168,6 +168,17 @@ def as_seed(seed):
     return int(seed)
 
 
+def as_threads(threads):
+    """``"auto"`` or a non-negative int of OpenMP threads."""
+    if threads == "auto":
+        return threads
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
+        raise HEEParameterError(
+            f"threads must be 'auto' or a non-negative integer (0: no OpenMP), got {threads!r}."
+        )
+    return int(threads)
+
+
 def check_layers(layers, layer_class):
     """At least two layers, each a ``layer_class`` (the observation layer first)."""
     if not isinstance(layers, (list, tuple)) or len(layers) < 2:

@@ -15,9 +15,10 @@ A new device is a :class:`~.base.Backend` subclass registered with
 :func:`~.base.register_backend`.
 """
 from . import cuda, runtime, standalone  # noqa: F401  (each registers its backends)
-from .base import (DEVICES, Backend, BuildTimes, backend_class, choose_projection, get_backend,
-                   register_backend)
+from .base import (AUTO_NEURONS_PER_THREAD, DEVICES, Backend, BuildTimes, auto_threads,
+                   backend_class, choose_projection, get_backend, register_backend, usable_cores)
 from .cache import cache_dir, compilations, toolchain_id
 
-__all__ = ["DEVICES", "Backend", "BuildTimes", "backend_class", "choose_projection", "get_backend",
-           "register_backend", "cache_dir", "compilations", "toolchain_id"]
+__all__ = ["AUTO_NEURONS_PER_THREAD", "DEVICES", "Backend", "BuildTimes", "auto_threads",
+           "backend_class", "choose_projection", "get_backend", "register_backend", "usable_cores",
+           "cache_dir", "compilations", "toolchain_id"]

@@ -7,13 +7,16 @@ them.  Backends register under the device names users give
 """
 from __future__ import annotations
 
+import os
+
 from brian2 import TimedArray
 
 from ..dense import PROJECTIONS
 from ..errors import HEEParameterError
 
 __all__ = ["Backend", "BuildTimes", "register_backend", "get_backend", "backend_class",
-           "choose_projection", "DEVICES"]
+           "choose_projection", "auto_threads", "usable_cores", "AUTO_NEURONS_PER_THREAD",
+           "DEVICES"]
 
 
 class BuildTimes(dict):
@@ -24,11 +27,19 @@ class Backend:
     """Runs HEE networks on one Brian2 device.
 
     Subclasses set ``dense_projection`` (whether the fused dense pass of
-    :mod:`hee_brian.dense` runs there) and implement :meth:`run`.
+    :mod:`hee_brian.dense` runs there) and ``bulk_noise`` (whether the noise
+    of :mod:`hee_brian.noise` does) and implement :meth:`run`.
     """
 
     #: Whether :mod:`hee_brian.dense`'s fused projection exists on this device.
     dense_projection = False
+
+    #: Whether ``threads`` means OpenMP threads on this device.
+    openmp = False
+
+    #: Whether :mod:`hee_brian.noise` draws the noise in bulk on this device
+    #: (elsewhere Brian2's ``randn()`` does).
+    bulk_noise = False
 
     def __init__(self, name, threads=0):
         self.name = name
@@ -69,6 +80,45 @@ def backend_class(device):
             f"unknown device {device!r}; choose one of {tuple(DEVICES)}."
         )
     return _REGISTRY[device]
+
+
+#: Neurons per thread (all populations and streams counted) of ``threads="auto"``.
+AUTO_NEURONS_PER_THREAD = 4096
+
+
+def usable_cores():
+    """Cores this process may use: its dask worker's threads, else its CPU affinity."""
+    try:
+        from distributed import get_worker
+
+        return max(int(get_worker().state.nthreads), 1)
+    except (ImportError, ValueError, AttributeError):
+        pass
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def auto_threads(model, spec):
+    """The OpenMP threads of one run: the model's own, or its ``"auto"`` choice.
+
+    ``"auto"``: one thread per :data:`AUTO_NEURONS_PER_THREAD` neurons of the
+    run (every layer, its interneurons, all streams), at least one and at
+    most :func:`usable_cores`.  Even a small network gets one OpenMP thread
+    rather than none: every OpenMP thread count gives the same numbers, so
+    ``"auto"`` gives the same result on a laptop and on a 64-core node,
+    while a build without OpenMP (``threads=0``) differs from them in the
+    last bits (the compiler arranges the arithmetic of its loops
+    differently).
+    """
+    if model.threads != "auto":
+        return model.threads
+    if not backend_class(model.device).openmp:
+        return 0
+    K = model.n_interneurons
+    neurons = spec.streams * sum(layer.n * (1 + K) for layer in model.layers)
+    return max(1, min(neurons // AUTO_NEURONS_PER_THREAD, usable_cores()))
 
 
 def get_backend(device: str, threads: int = 0):

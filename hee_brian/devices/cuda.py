@@ -253,6 +253,8 @@ class CudaStandaloneBackend(StandaloneBackend):
     """
 
     dense_projection = False
+    bulk_noise = False  # brian2cuda already fills cuRAND buffers in bulk
+    openmp = False
     values_are_run_args = False
 
     def new_device(self):

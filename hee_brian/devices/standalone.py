@@ -49,6 +49,30 @@ class preferences_restored:
         return False
 
 
+def link_openblas():
+    """Add the scipy-openblas32 wheel's OpenBLAS to the C++ build preferences.
+
+    The fused dense projection of several streams (:mod:`hee_brian.dense`)
+    calls its ``scipy_cblas_?gemm``; the library is found at run time
+    through the rpath, so nothing has to be installed system-wide.
+    """
+    import scipy_openblas32
+
+    lib = scipy_openblas32.get_lib_dir()
+    for name, value in (("include_dirs", scipy_openblas32.get_include_dir()),
+                        ("library_dirs", lib), ("runtime_library_dirs", lib),
+                        ("libraries", scipy_openblas32.get_library())):
+        if value not in prefs[f"codegen.cpp.{name}"]:
+            prefs[f"codegen.cpp.{name}"] = prefs[f"codegen.cpp.{name}"] + [value]
+
+
+def openblas_version():
+    """The linked OpenBLAS wheel's version (part of the compile-cache key)."""
+    import scipy_openblas32
+
+    return scipy_openblas32.__version__
+
+
 class _Project:
     """A compiled standalone project loaded in this process."""
 
@@ -63,6 +87,8 @@ class StandaloneBackend(Backend):
     """Brian2's ``cpp_standalone``: compile once per structure, run many times."""
 
     dense_projection = True
+    bulk_noise = True
+    openmp = True
 
     #: Whether duration and recording interval are run_args (not structure):
     #: true where :meth:`_patch_main` can rewrite the main code.
@@ -80,6 +106,7 @@ class StandaloneBackend(Backend):
     def configure(self):
         """Set the Brian2 preferences a build needs (restored afterwards)."""
         prefs.devices.cpp_standalone.openmp_threads = self.threads
+        link_openblas()
 
     def seed_code(self, device, built):
         """Main code seeding the random generators from the ``hee_seed.seed`` run_arg."""
@@ -109,6 +136,7 @@ class StandaloneBackend(Backend):
             "brian2": brian2.__version__,
             "hee_brian": source_fingerprint(),
             "toolchain": toolchain_id(self.name),
+            "openblas": openblas_version(),
         }
         text = json.dumps(desc, sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()[:20]

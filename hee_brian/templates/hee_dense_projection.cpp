@@ -1,5 +1,11 @@
 {# USES_VARIABLES { N, t_in_timesteps } #}
 {% extends 'common_group.cpp' %}
+{% block extra_headers %}
+{% if streams > 1 %}
+#include <algorithm>
+#include <cblas.h>
+{% endif %}
+{% endblock %}
 {% block maincode %}
     // Fused dense projection (hee_brian.dense): td_pre, lik_post and the
     // plasticity of W in one pass over a contiguous W[i*n_post + j], shared
@@ -61,12 +67,14 @@
     {% if likelihood %}
     double* __restrict _lik = {{get_array_name(variables['lik_post'])}};
     static std::vector<_real> _likbuf((size_t)_B * _n_post);
-    _real* __restrict _lik_v = _likbuf.data();
-    for (size_t _k = 0; _k < (size_t)_B * _n_post; _k++) _lik_v[_k] = 0;
+    _real* _lik_v = _likbuf.data();
     {% endif %}
     {% if streams == 1 %}
     // One stream: one pass over W reads each weight once for both sums and
     // writes it once with its update.
+    {% if likelihood %}
+    for (int _j = 0; _j < _n_post; _j++) _lik_v[_j] = 0;
+    {% endif %}
     for (int _i = 0; _i < _n_pre; _i++)
     {
         _real* __restrict _row = _W + (size_t)_i * _n_post;
@@ -101,98 +109,58 @@
         _td[_i] = _acc;
     }
     {% else %}
-    // Several streams: rows in blocks of four, so that each pass over a
-    // stream's phi and lik vectors serves four rows of W (register blocking,
-    // as in a GEMM kernel); the weight updates follow in a second pass.
-    int _i0 = 0;
+    // Several streams: three matrix products, by the OpenBLAS of the
+    // scipy-openblas32 wheel (linked by hee_brian.devices.standalone):
+    // td = phi W^T (B x n_pre) and lik = err W (B x n_post), both from W at
+    // the start of the step, then W += rate err^T phi (the B local updates
+    // summed).  The products are cut into fixed blocks of 16 streams (the
+    // sums) and of 16 rows of W (the update), which the OpenMP threads share
+    // while OpenBLAS itself runs single-threaded: the blocks, and so every
+    // rounding, are the same whatever the number of threads.
+    {% set gemm = 'scipy_cblas_sgemm' if wtype == 'float' else 'scipy_cblas_dgemm' %}
+    static const bool _one_blas_thread = (scipy_openblas_set_num_threads(1), true);
+    (void)_one_blas_thread;
+    const int _block = 16;
+    const int _stream_blocks = (_B + _block - 1) / _block;
+    const int _row_blocks = (_n_pre + _block - 1) / _block;
+    {% if wtype == 'double' %}
+    double* _td_v = _td;  // written in place
     {% if likelihood %}
-    for (; _i0 + 4 <= _n_pre; _i0 += 4)
+    _lik_v = _lik;
+    {% endif %}
+    {% else %}
+    static std::vector<_real> _tdbuf((size_t)_B * _n_pre);
+    _real* _td_v = _tdbuf.data();
+    {% endif %}
+    {{ openmp_pragma('parallel-static') }}
+    for (int _sb = 0; _sb < _stream_blocks; _sb++)
     {
-        _real* __restrict _r0 = _W + (size_t)_i0 * _n_post;
-        _real* __restrict _r1 = _r0 + _n_post;
-        _real* __restrict _r2 = _r1 + _n_post;
-        _real* __restrict _r3 = _r2 + _n_post;
-        // every stream's sums use the rows as they were at the start of the step
-        for (int _s = 0; _s < _B; _s++)
+        const int _s0 = _sb * _block, _ns = std::min(_block, _B - _s0);
+        {{gemm}}(CblasRowMajor, CblasNoTrans, CblasTrans, _ns, _n_pre, _n_post,
+                 1, _phi_v + (size_t)_s0 * _n_post, _n_post, _W, _n_post,
+                 0, _td_v + (size_t)_s0 * _n_pre, _n_pre);
+        {% if likelihood %}
+        {{gemm}}(CblasRowMajor, CblasNoTrans, CblasNoTrans, _ns, _n_post, _n_pre,
+                 1, _err_v + (size_t)_s0 * _n_pre, _n_pre, _W, _n_post,
+                 0, _lik_v + (size_t)_s0 * _n_post, _n_post);
+        {% endif %}
+    }
+    if (_plastic_now)
+    {
+        {{ openmp_pragma('parallel-static') }}
+        for (int _rb = 0; _rb < _row_blocks; _rb++)
         {
-            const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
-            _real* __restrict _lk = _lik_v + (size_t)_s * _n_post;
-            const _real* __restrict _es = _err_v + (size_t)_s * _n_pre + _i0;
-            const _real _e0 = _es[0], _e1 = _es[1], _e2 = _es[2], _e3 = _es[3];
-            _real _a0 = 0, _a1 = 0, _a2 = 0, _a3 = 0;
-            #pragma GCC ivdep
-            for (int _j = 0; _j < _n_post; _j++)
-            {
-                const _real _p = _ph[_j];
-                const _real _w0 = _r0[_j], _w1 = _r1[_j], _w2 = _r2[_j], _w3 = _r3[_j];
-                _a0 += _w0 * _p;
-                _a1 += _w1 * _p;
-                _a2 += _w2 * _p;
-                _a3 += _w3 * _p;
-                _lk[_j] += _w0 * _e0 + _w1 * _e1 + _w2 * _e2 + _w3 * _e3;
-            }
-            double* _t = _td + (size_t)_s * _n_pre + _i0;
-            _t[0] = _a0; _t[1] = _a1; _t[2] = _a2; _t[3] = _a3;
-        }
-        if (_plastic_now)
-        {
-            // the local updates of the B streams add up in the shared W
-            for (int _s = 0; _s < _B; _s++)
-            {
-                const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
-                const _real* __restrict _es = _err_v + (size_t)_s * _n_pre + _i0;
-                const _real _c0 = _rate * _es[0], _c1 = _rate * _es[1],
-                            _c2 = _rate * _es[2], _c3 = _rate * _es[3];
-                #pragma GCC ivdep
-                for (int _j = 0; _j < _n_post; _j++)
-                {
-                    const _real _p = _ph[_j];
-                    _r0[_j] += _c0 * _p;
-                    _r1[_j] += _c1 * _p;
-                    _r2[_j] += _c2 * _p;
-                    _r3[_j] += _c3 * _p;
-                }
-            }
+            const int _i0 = _rb * _block, _ni = std::min(_block, _n_pre - _i0);
+            {{gemm}}(CblasRowMajor, CblasTrans, CblasNoTrans, _ni, _n_post, _B,
+                     _rate, _err_v + _i0, _n_pre, _phi_v, _n_post, 1,
+                     _W + (size_t)_i0 * _n_post, _n_post);
         }
     }
+    {% if wtype == 'float' %}
+    for (size_t _k = 0; _k < (size_t)_B * _n_pre; _k++) _td[_k] = _td_v[_k];
     {% endif %}
-    // the remaining rows (all rows when there is no likelihood), one at a time
-    for (int _i = _i0; _i < _n_pre; _i++)
-    {
-        _real* __restrict _row = _W + (size_t)_i * _n_post;
-        for (int _s = 0; _s < _B; _s++)
-        {
-            const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
-            _real _acc = 0;
-            {% if likelihood %}
-            const _real _e = _err_v[(size_t)_s * _n_pre + _i];
-            _real* __restrict _lk = _lik_v + (size_t)_s * _n_post;
-            #pragma GCC ivdep
-            for (int _j = 0; _j < _n_post; _j++)
-            {
-                const _real _w = _row[_j];
-                _acc += _w * _ph[_j];
-                _lk[_j] += _w * _e;
-            }
-            {% else %}
-            #pragma GCC ivdep
-            for (int _j = 0; _j < _n_post; _j++) _acc += _row[_j] * _ph[_j];
-            {% endif %}
-            _td[(size_t)_s * _n_pre + _i] = _acc;
-        }
-        if (_plastic_now)
-        {
-            for (int _s = 0; _s < _B; _s++)
-            {
-                const _real _c = _rate * _err_v[(size_t)_s * _n_pre + _i];
-                const _real* __restrict _ph = _phi_v + (size_t)_s * _n_post;
-                #pragma GCC ivdep
-                for (int _j = 0; _j < _n_post; _j++) _row[_j] += _c * _ph[_j];
-            }
-        }
-    }
     {% endif %}
-    {% if likelihood %}
+    {% if likelihood and (streams == 1 or wtype == 'float') %}
     for (size_t _k = 0; _k < (size_t)_B * _n_post; _k++) _lik[_k] = _lik_v[_k];
     {% endif %}
 {% endblock %}

@@ -154,10 +154,14 @@ def test_dense_equals_synapses_in_marginal_generation():
 
 
 @pytest.mark.slow
-def test_float32_weights_track_float64():
-    """Single precision changes rounding only: learned weights agree to ~1e-5."""
-    f64 = learn_once("dense")
-    f32 = learn_once("dense", float32=True)
+@pytest.mark.parametrize("streams", [1, 3])
+def test_float32_weights_track_float64(streams):
+    """Single precision changes rounding only: learned weights agree to ~1e-5.
+
+    One stream runs the hand loop, three the OpenBLAS sgemm products.
+    """
+    f64 = learn_once("dense", streams=streams)
+    f32 = learn_once("dense", float32=True, streams=streams)
     for l in range(2):
         np.testing.assert_allclose(f32.weights[l], f64.weights[l], rtol=0, atol=1e-4)
     assert f32.weights[0].dtype == np.float64  # the model's copy stays float64

@@ -27,11 +27,12 @@ PROBE = textwrap.dedent('''
     from hee_brian.devices import compilations
 
     device, scenarios = sys.argv[1], sys.argv[2].split(",")
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else "auto"
 
     def model(K=2, adaptation=True):
         m = hb.HEEModel(
             [hb.Layer(6, "gaussian", sigma=0.5), hb.Layer(4, "sparse", lam=1.0, delta=0.2, s=3.0)],
-            tau_x=10*ms, n_interneurons=K, device=device, seed=123,
+            tau_x=10*ms, n_interneurons=K, device=device, seed=123, threads=threads,
             adaptation=hb.Adaptation(m=5, tau_a=50*ms) if adaptation else None)
         m.set_weights(W=[np.random.default_rng(0).normal(size=(6, 4))])
         return m
@@ -59,6 +60,16 @@ PROBE = textwrap.dedent('''
             data = np.random.default_rng(2).normal(size=(8, 6))
             m.learn(data, presentation=2*ms, chunk=4, eta_w=5*Hz, progress=False, seed=9)
             out[s] = digest(*m.weights, *m.biases)
+        elif s == "wide":
+            # V1-sized products (64 x 96, 64 streams), where OpenBLAS may split
+            m = hb.HEEModel([hb.Layer(64, "gaussian", sigma=0.5),
+                             hb.Layer(96, "sparse", lam=1.0, delta=0.2, s=3.0)],
+                            tau_x=10*ms, n_interneurons=1, device=device, seed=3, threads=threads)
+            m.set_weights(W=[np.random.default_rng(0).normal(size=(64, 96)) / 8])
+            data = np.random.default_rng(2).normal(size=(128, 64))
+            m.learn(data, presentation=1*ms, chunk=128, eta_w=5*Hz, progress=False, seed=9,
+                    streams=64)
+            out[s] = digest(*m.weights)
         elif s == "joint":
             out[s] = digest(model().generate(3, mode="joint", burn_in=5*ms, spacing=2*ms, seed=5))
         elif s == "marginal":
@@ -71,9 +82,10 @@ PROBE = textwrap.dedent('''
 SCENARIOS = "adaptation,interneurons,streams,learning,joint,marginal"
 
 
-def _start(device, scenarios, hash_seed, cache):
+def _start(device, scenarios, hash_seed, cache, threads=None):
     env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), HEE_BRIAN_CACHE=str(cache))
-    return subprocess.Popen([sys.executable, "-c", PROBE, device, scenarios], env=env,
+    args = [device, scenarios] + ([str(threads)] if threads is not None else [])
+    return subprocess.Popen([sys.executable, "-c", PROBE, *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -107,6 +119,37 @@ def test_same_seed_same_result_in_fresh_processes(device, tmp_path):
     for r in results[1:]:
         for s in SCENARIOS.split(","):
             assert r[s] == first[s], f"{s} differs between processes on {device}"
+
+
+@pytest.mark.slow
+def test_same_seed_same_result_with_any_thread_count(tmp_path):
+    """cpp_standalone with 1, 2 and 3 OpenMP threads: identical arrays.
+
+    Every random number is counter-based (hee_brian.noise), the matrix
+    products of several streams are cut into blocks that do not depend on
+    the thread count, and every other loop is element-wise, so the thread
+    count cannot change a result.  Streams (the dense products), learning
+    (the weight update) and V1-sized learning with 64 streams are the
+    scenarios where it could.  A build without OpenMP (``threads=0``)
+    arranges its loops' arithmetic differently: the same trajectories to
+    rounding, not bit for bit.
+    """
+    scenarios = "adaptation,streams,learning,wide"
+    procs = [_start("cpp_standalone", scenarios, 0, tmp_path / str(t), threads=t)
+             for t in (1, 2, 3)]
+    results = [_result(p) for p in procs]
+    for r in results[1:]:
+        for s in scenarios.split(","):
+            assert r[s] == results[0][s], f"{s} differs between thread counts"
+
+
+def test_no_openmp_differs_from_openmp_by_rounding_only():
+    """threads=0 against threads=1: the same trajectory within 1e-12 over 20 ms."""
+    recs = [_small(threads=t).infer(np.linspace(-1, 1, 5), 20 * ms, seed=7) for t in (0, 1)]
+    for l in (1,):
+        assert np.std(recs[0].x[l]) > 0.05
+        np.testing.assert_allclose(recs[1].x[l], recs[0].x[l], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(recs[1].eps[0], recs[0].eps[0], rtol=0, atol=1e-12)
 
 
 @pytest.mark.slow
