@@ -269,7 +269,7 @@ def spike_triggered_average(frames, counts, lags=(0,)):
 
 
 def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0, 1), seed=0,
-                        patch_shape=None, chunk=2000):
+                        patch_shape=None, chunk=2000, streams=1):
     """Measure RFs by white-noise reverse correlation on the running network.
 
     Gaussian white-noise frames are clamped onto layer 0 one after another
@@ -293,6 +293,10 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
         Reshape the STAs to (n, h, w); default square.
     chunk : int
         Frames per simulation run (the network state carries over).
+    streams : int
+        Copies of the network run side by side (``model.infer(streams=B)``),
+        frame p shown to stream p % B, each stream a chain of its own: the
+        same measurement B times as fast.  ``chunk`` must be a multiple of B.
 
     Returns
     -------
@@ -306,15 +310,23 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
         patch_shape = (side, n0 // side)
     frame = model.tau_x if frame is None else frame
     rng = np.random.default_rng(seed)
+    if chunk % streams or n_frames % streams:
+        raise ValueError(
+            f"chunk ({chunk}) and n_frames ({n_frames}) must be multiples of streams "
+            f"({streams}); round them to multiples of {streams}."
+        )
     frames = contrast * rng.standard_normal((n_frames, n0))
     starts = range(0, n_frames, chunk)
     runs = chained_infer(model, (frames[s:s + chunk] for s in starts),
                          (seed * 100003 + s for s in starts), presentation=frame,
-                         spikes=True, layers=[])
+                         spikes=True, layers=[], streams=streams)
     counts = []
+    n1 = model.layers[1].n
     for start, rec in zip(starts, runs):
-        edges = np.arange(len(frames[start:start + chunk]) + 1) * float(frame / second)
-        counts.append(rec.spikes[1].counts(edges))
+        slots = len(frames[start:start + chunk]) // streams
+        edges = np.arange(slots + 1) * float(frame / second)
+        # (slot, stream * n1 + j) -> frame slot * B + stream, neuron j
+        counts.append(rec.spikes[1].counts(edges).reshape(slots * streams, n1))
     counts = np.concatenate(counts)
     sta = spike_triggered_average(frames, counts, lags=lags)
     return sta.reshape(-1, *patch_shape)

@@ -30,7 +30,7 @@ def chained_infer(model, blocks, seeds, duration=None, presentation=None, initia
         The seed of each run (one per block).
     duration : Quantity, optional
         Simulated time of each run; default ``presentation`` times the
-        number of patches in the block.
+        number of patches in the block (divided by ``streams``, if given).
     presentation : Quantity, optional
         Time each patch is shown.
     initial_state : dict, optional
@@ -46,10 +46,12 @@ def chained_infer(model, blocks, seeds, duration=None, presentation=None, initia
         One per block, in order; ``rec.final_state`` starts the next run.
     """
     state = initial_state
+    streams = infer_kwds.get("streams", 1)
     for block, seed in zip(blocks, seeds):
         block = np.asarray(block, dtype=float)
+        # with B streams the patches of a block are shown B at a time
         dur = duration if duration is not None else presentation * (
-            len(block) if block.ndim == 2 else 1)
+            len(block) // streams if block.ndim == 2 else 1)
         rec = model.infer(block, dur, presentation=presentation, initial_state=state,
                           seed=seed, **infer_kwds)
         state = rec.final_state

@@ -70,7 +70,8 @@ WORKER = "worker"
 
 def _inputs(n_patches, seed):
     """Model parameters, the start W and the patches, as a contender reads them."""
-    import hee_brian as hb
+    from brian2 import Hz
+
     from hee_brian import models
     from hee_brian.datasets import natural_images as ni
 
@@ -84,7 +85,7 @@ def _inputs(n_patches, seed):
     params = dict(dt=model.dt_s, tau_x=model.tau_x_s, tau_eps=model.tau_eps_layers_s[0],
                   sigma0=fam0.sigma, nu=fam1.nu, scale=fam1.scale, s=fam1.s,
                   budget=list(np.asarray(model.noise_budget()[1], dtype=float)),
-                  eta_w=float(train["eta_w"] / hb.Hz), streams=train["streams"],
+                  eta_w=float(train["eta_w"] / Hz), streams=train["streams"],
                   presentation=int(round(float(train["presentation"]) / model.dt_s)),
                   b0=list(model.biases[0]), b1=list(model.biases[1]))
     return params, model.weights[0], patches
@@ -102,7 +103,8 @@ def _worker(args):
     v1 = models.get("v1")
     train = v1.training()
     patches = data["patches"]
-    chunk = len(patches) // 4  # 4 runs of one compiled project, as learn() does
+    B = p["streams"]
+    chunk = B * max(1, len(patches) // (4 * B))  # about 4 runs of one compiled project
 
     def learn(n):
         model = v1.build(seed=1, **options)
@@ -241,12 +243,13 @@ def main(argv=None):
     print(f"\nV1 learning: {n_patches} patches, {params['streams']} streams, {steps} steps; "
           f"threads {'auto' if threads is None else threads}; peak "
           f"{peaks['float64']:.0f} GFLOP/s float64, {peaks['float32']:.0f} float32 (one core)")
-    print(f"{'target':14s} {'patches/s':>9s} {'us/step':>8s} {'x numpy':>8s} {'floor x':>8s} "
-          f"{'norm x':>7s} {'cos':>6s} {'lam_max':>7s}")
+    print(f"{'target':14s} {'patches/s':>9s} {'us/step':>8s} {'range s':>11s} {'x numpy':>8s} "
+          f"{'floor x':>8s} {'norm x':>7s} {'cos':>6s} {'lam_max':>7s}")
     for row in rows:
         ratio = f"{row['vs_numpy']:8.2f}" if row["vs_numpy"] else f"{'-':>8s}"
+        spread = f"{min(row['walls']):.1f}-{max(row['walls']):.1f}"
         print(f"{row['target']:14s} {row['patches_per_s']:9.0f} {row['us_per_step']:8.1f} "
-              f"{ratio} {row['floor_x']:8.1f} {row['norm_growth']:7.3f} "
+              f"{spread:>11s} {ratio} {row['floor_x']:8.1f} {row['norm_growth']:7.3f} "
               f"{row['cosine_to_start']:6.3f} {row['lambda_max']:7.2f}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

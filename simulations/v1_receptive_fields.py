@@ -77,8 +77,8 @@ def parse_args(argv=None):
     ap.add_argument("--images", default=None,
                     help="folder of images or IMAGES.mat file (default: built-in photos)")
     ap.add_argument("--rc-frames", type=int, default=None,
-                    help="white-noise frames for reverse correlation (default 36 blocks of 336: "
-                         "12,096 frames, about 2 minutes)")
+                    help="white-noise frames for reverse correlation, rounded to whole runs of "
+                         "1344 (default 12,096 frames on 64 streams, about 15 s)")
     ap.add_argument("--grating-repeats", type=int, default=2)
     ap.add_argument("--fano-blocks", type=int, default=3,
                     help="blocks of blank/stimulus trials for the variability analysis")
@@ -95,6 +95,9 @@ def parse_args(argv=None):
 N_THETA, N_PHASE = 12, 4
 FREQS = 0.05 * 2 ** (np.arange(7) / 2)  # 0.05 .. 0.4 cycles/pixel, half-octave steps
 BLOCK = N_THETA * len(FREQS) * N_PHASE  # 336
+#: White-noise frames per reverse-correlation run: 4 blocks, 21 frames for each
+#: of 64 streams.
+RC_CHUNK = 4 * BLOCK
 CONTRASTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 
 
@@ -323,11 +326,13 @@ def main(argv=None):
     presentation = 3 * model.tau_x
     pres_s = float(presentation / second)
     t0 = time.perf_counter()
+    # frames in whole runs of RC_CHUNK, shown to the training's streams side by side
+    streams = train["streams"] if RC_CHUNK % train["streams"] == 0 else 1
     n_rc = args.rc_frames or 36 * BLOCK
-    n_rc = max(BLOCK, n_rc // BLOCK * BLOCK)
+    n_rc = max(RC_CHUNK, n_rc // RC_CHUNK * RC_CHUNK)
     sta = rfa.reverse_correlation(model, n_frames=n_rc, frame=presentation, contrast=1.0,
                                   lags=(0,), seed=args.seed, patch_shape=(side, side),
-                                  chunk=BLOCK)
+                                  chunk=RC_CHUNK, streams=streams)
     fits_sta = rfa.gabor_table(rfa.fit_gabors(sta))
     sta_corr = np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(gen, sta)])
     timings["reverse_correlation_s"] = time.perf_counter() - t0
