@@ -102,6 +102,34 @@ def _gabor_xy(xx, yy, x0, y0, theta, freq, phase, sx, sy, amp, off):
         2 * np.pi * freq * u + phase) + off
 
 
+def _gabor_jacobian(xx, yy, x0, y0, theta, freq, phase, sx, sy, amp, off):
+    """Derivatives of :func:`_gabor_xy` by its 9 parameters, shape (pixels, 9).
+
+    Analytic, so a fit costs one model evaluation per Jacobian instead of
+    ten (finite differences).
+    """
+    dx, dy = (xx - x0).ravel(), (yy - y0).ravel()
+    c, s = np.cos(theta), np.sin(theta)
+    u = dx * c + dy * s
+    v = -dx * s + dy * c
+    E = np.exp(-0.5 * (u / sx) ** 2 - 0.5 * (v / sy) ** 2)
+    arg = 2 * np.pi * freq * u + phase
+    C, S = np.cos(arg), np.sin(arg)
+    g_u = amp * E * (-u / sx**2 * C - 2 * np.pi * freq * S)
+    g_v = amp * E * (-v / sy**2) * C
+    return np.stack([
+        -c * g_u + s * g_v,                # x0: du = -c, dv = s
+        -s * g_u - c * g_v,                # y0: du = -s, dv = -c
+        v * g_u - u * g_v,                 # theta: du = v, dv = -u
+        -amp * E * S * 2 * np.pi * u,      # freq
+        -amp * E * S,                      # phase
+        amp * E * C * u**2 / sx**3,        # sigma_x
+        amp * E * C * v**2 / sy**3,        # sigma_y
+        E * C,                             # amplitude
+        np.ones_like(u),                   # offset
+    ], axis=1)
+
+
 def _initial_guesses(rf):
     """Starting points from the RF's energy centroid and its Fourier peak."""
     h, w = rf.shape
@@ -169,13 +197,16 @@ def fit_gabor(rf):
     def resid(p):
         return _gabor_xy(xx, yy, *p).ravel() - target
 
+    def jac(p):
+        return _gabor_jacobian(xx, yy, *p)
+
     best = None
     for g in _initial_guesses(rf):
         g = list(g)
         g[7] /= scale
         g = np.clip(g, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
         try:
-            r = least_squares(resid, g, bounds=(lo, hi), method="trf", max_nfev=400)
+            r = least_squares(resid, g, jac=jac, bounds=(lo, hi), method="trf", max_nfev=400)
         except ValueError:
             continue
         if best is None or r.cost < best.cost:

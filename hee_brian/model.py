@@ -64,11 +64,11 @@ class HEEModel:
         OpenMP threads for cpp_standalone (0: none), also shared by the
         dense projection's matrix products.  ``"auto"`` (the default)
         decides per run: one thread per ``AUTO_NEURONS_PER_THREAD`` (4096)
-        neurons, all streams counted, at least one and at most the cores
-        this process may use (or its dask worker's thread count)
-        (:func:`hee_brian.devices.auto_threads`).  Any number of threads
-        gives the same numbers for a seed; ``threads=0`` (no OpenMP) differs
-        from them in the last bits.
+        neurons, all streams counted, at most the cores this process may use
+        (or its dask worker's thread count); none below two threads' worth
+        (:func:`hee_brian.devices.auto_threads`).  Any number of OpenMP
+        threads gives the same numbers for a seed; a build without OpenMP
+        differs from them in the last bits.
     noise_budget : bool
         Shrink each neuron's own noise by what the interneurons' lag and
         fluctuation add (see :meth:`noise_budget`).

@@ -104,13 +104,14 @@ def auto_threads(model, spec):
     """The OpenMP threads of one run: the model's own, or its ``"auto"`` choice.
 
     ``"auto"``: one thread per :data:`AUTO_NEURONS_PER_THREAD` neurons of the
-    run (every layer, its interneurons, all streams), at least one and at
-    most :func:`usable_cores`.  Even a small network gets one OpenMP thread
-    rather than none: every OpenMP thread count gives the same numbers, so
-    ``"auto"`` gives the same result on a laptop and on a 64-core node,
-    while a build without OpenMP (``threads=0``) differs from them in the
-    last bits (the compiler arranges the arithmetic of its loops
-    differently).
+    run (every layer, its interneurons, all streams), at most
+    :func:`usable_cores`; a run of fewer than two threads' worth gets no
+    OpenMP at all (0), since opening a parallel region costs about half a
+    microsecond, more than a small network's whole step.  Every OpenMP
+    thread count gives the same numbers, and the choice between OpenMP and
+    none depends on the network's size alone, so ``"auto"`` gives the same
+    result on a laptop and on a 64-core node (where there is one core, a
+    large network runs one OpenMP thread).
     """
     if model.threads != "auto":
         return model.threads
@@ -118,7 +119,8 @@ def auto_threads(model, spec):
         return 0
     K = model.n_interneurons
     neurons = spec.streams * sum(layer.n * (1 + K) for layer in model.layers)
-    return max(1, min(neurons // AUTO_NEURONS_PER_THREAD, usable_cores()))
+    n = neurons // AUTO_NEURONS_PER_THREAD
+    return 0 if n < 2 else min(n, usable_cores())
 
 
 def get_backend(device: str, threads: int = 0):

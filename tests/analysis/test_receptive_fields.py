@@ -119,3 +119,16 @@ def test_reverse_correlation_on_streams_recovers_the_fields():
     assert abs(median[8] - median[1]) < 0.12
     with pytest.raises(ValueError, match="multiples of streams"):
         rfa.reverse_correlation(model, n_frames=1600, chunk=300, streams=8)
+
+
+def test_gabor_jacobian_matches_finite_differences():
+    """The analytic Jacobian of the fit, against central differences (error ~h^2)."""
+    yy, xx = np.mgrid[0:8, 0:8].astype(float)
+    p = np.array([3.2, 4.1, 0.7, 0.18, 1.1, 1.4, 1.9, 1.3, 0.05])
+    J = rfa._gabor_jacobian(xx, yy, *p)
+    h = 1e-6
+    for k in range(len(p)):
+        dp = np.zeros_like(p)
+        dp[k] = h
+        fd = (rfa._gabor_xy(xx, yy, *(p + dp)) - rfa._gabor_xy(xx, yy, *(p - dp))).ravel() / (2 * h)
+        np.testing.assert_allclose(J[:, k], fd, rtol=0, atol=1e-7)

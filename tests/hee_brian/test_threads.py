@@ -17,15 +17,19 @@ def _spec(streams):
     return RunSpec(mode="clamped", n_steps=10, streams=streams)
 
 
-def test_auto_gives_small_runs_one_thread_and_large_ones_up_to_the_cores(monkeypatch):
+def test_auto_gives_small_runs_no_openmp_and_large_ones_up_to_the_cores(monkeypatch):
     model = _model()
     assert model.threads == "auto"
     # 64 + 96 neurons with their interneurons: 320 per stream
-    assert auto_threads(model, _spec(1)) == 1
+    assert auto_threads(model, _spec(1)) == 0
+    assert auto_threads(model, _spec(25)) == 0  # 8000 neurons: under two threads' worth
     monkeypatch.setattr("hee_brian.devices.base.usable_cores", lambda: 16)
     assert auto_threads(model, _spec(64)) == 64 * 320 // AUTO_NEURONS_PER_THREAD == 5
     monkeypatch.setattr("hee_brian.devices.base.usable_cores", lambda: 2)
     assert auto_threads(model, _spec(64)) == 2
+    # one core: still OpenMP (one thread), so the numbers are those of any core count
+    monkeypatch.setattr("hee_brian.devices.base.usable_cores", lambda: 1)
+    assert auto_threads(model, _spec(64)) == 1
 
 
 def test_explicit_threads_and_other_devices():
@@ -51,4 +55,4 @@ def test_dask_worker_threads_bound_auto(monkeypatch):
 
     monkeypatch.setattr(distributed, "get_worker", lambda: Worker)
     assert usable_cores() == 1
-    assert auto_threads(_model(), _spec(64)) == 1
+    assert auto_threads(_model(), _spec(64)) == 1  # not the machine's cores
