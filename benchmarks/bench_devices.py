@@ -31,7 +31,10 @@ the peak of Python-traced allocations (tracemalloc).
 
 Writes ``<out>/bench_devices.json`` (one record per measurement, with the
 machine load) and ``<out>/bench_devices.png`` (time per step against synapse
-count, log-log).  Run ``python benchmarks/bench_devices.py --help``.
+count, log-log).  It closes with the main job's regime (V1 learning, 64
+streams) from ``benchmarks/bench_v1_learning.py``, hee-brian's default against
+the batched NumPy version (``--no-v1-regime`` skips it).  Run
+``python benchmarks/bench_devices.py --help``.
 
 Examples
 --------
@@ -400,6 +403,9 @@ def main(argv=None):
                    help="B parallel patch streams sharing the weights (dense targets and "
                         "the reference only); patches/s counts all streams")
     p.add_argument("--out", default="results/bench_devices", help="output folder")
+    p.add_argument("--no-v1-regime", action="store_true",
+                   help="skip the closing V1-learning rows (bench_v1_learning.py: the main "
+                        "job's regime, 64 streams, hee-brian's default against batched NumPy)")
     args = p.parse_args(argv)
 
     out = Path(args.out)
@@ -427,6 +433,15 @@ def main(argv=None):
     for line in speedup_lines:
         print(line)
     print(f"wrote {out / 'bench_devices.json'} and {out / 'bench_devices.png'}")
+    if not args.no_v1_regime:
+        # the main job's regime next to the single-stream sizes (a short run;
+        # bench_v1_learning.py alone for the full comparison)
+        print("\nthe main job's regime (benchmarks/bench_v1_learning.py, short):", flush=True)
+        sys.path.insert(0, str(HERE))
+        import bench_v1_learning
+
+        bench_v1_learning.main(["--targets", "hee", "numpy", "--patches", "1280",
+                                "--rounds", "2", "--out", str(out)])
     if tmp is not None:
         tmp.cleanup()
     return records

@@ -22,9 +22,11 @@ What it writes (to ``--out``, default ``output/v1_receptive_fields``)
 - ``rf_grid.png``, ``traces.png``, ``nx_ny.png``, ``tuning_examples.png``,
   ``v1_distributions.png``, ``variability.png``.
 
-About 12 minutes on one core with the defaults (204,800 patches learned at
-~370 patches/s, then ~2 minutes of probing); 91 % of the fields pass the
-Gabor test (R^2 >= 0.7) with model seeds 1 and 2.  Run ``python simulations/v1_receptive_fields.py
+About 4-5 minutes on 2 cores with the defaults: 204,800 patches learned at
+1,000-1,400 patches/s (150-200 s), then about 90 s of Gabor fits, reverse
+correlation (on 64 streams) and probing; the summary's ``timings_s`` gives
+each stage (docs/performance.md section 3).  90 % of the fields pass the
+Gabor test (R^2 >= 0.7) with model seed 1.  Run ``python simulations/v1_receptive_fields.py
 --help`` for the options; ``--variant quick`` is a small smoke run and
 ``--prior laplace`` the smooth-Laplace prior the default replaced.
 """
