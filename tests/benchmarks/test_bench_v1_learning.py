@@ -28,9 +28,8 @@ def test_numpy_contender_learns_what_hee_brian_learns(tmp_path):
     The runs draw different noise, so their weight changes differ by
     sampling noise: measured, a correlation of 0.93 and norms within 0.7 %
     (the noise share of each change is about 1 - 0.93).  The bounds (0.85,
-    5 %) leave room for that noise; another sign of the update reads -0.9,
-    a rate off by 10 % a norm ratio of 1.1, an update from the wrong layer's
-    state a correlation near 0.
+    5 %) leave room for that noise, while another sign of the update would
+    read -0.93 and a rate off by 10 % a norm ratio near 1.1.
     """
     bench = _load("bench_v1_learning")
     contenders = _load("v1_learning_contenders")
