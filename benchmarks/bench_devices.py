@@ -60,6 +60,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import threading
@@ -437,11 +438,9 @@ def main(argv=None):
         # the main job's regime next to the single-stream sizes (a short run;
         # bench_v1_learning.py alone for the full comparison)
         print("\nthe main job's regime (benchmarks/bench_v1_learning.py, short):", flush=True)
-        sys.path.insert(0, str(HERE))
-        import bench_v1_learning
-
-        bench_v1_learning.main(["--targets", "hee", "numpy", "--patches", "1280",
-                                "--rounds", "2", "--out", str(out)])
+        subprocess.run([sys.executable, str(HERE / "bench_v1_learning.py"), "--targets", "hee",
+                        "numpy", "--patches", "1280", "--rounds", "2", "--out", str(out)],
+                       check=True)
     if tmp is not None:
         tmp.cleanup()
     return records

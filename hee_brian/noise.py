@@ -2,10 +2,10 @@
 
 Brian2's ``euler`` writes each noise term as ``xi = dt**.5 * randn()``, and on
 cpp_standalone ``randn()`` is one call per neuron and term into a Mersenne
-twister, one generator per OpenMP thread.  Drawn one at a time these calls
-were most of a step's time in the V1 learning regime, they keep the neuron
-loops from vectorising, and with several threads the values a neuron gets
-depend on how the loop is split.
+twister, one generator per OpenMP thread.  Drawn one at a time, these calls
+dominate the step of a large network (docs/performance.md), they keep the
+neuron loops from vectorising, and with several threads the values a neuron
+gets depend on how the loop is split.
 
 Here every stochastic population gets, for each noise term ``xi``, a state
 variable ``noise_xi`` holding this step's standard normal, and the state
@@ -34,6 +34,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from brian2 import Equations
 from brian2.groups.group import CodeRunner
 
 from .codeobject import HEECodeObject
@@ -48,6 +49,7 @@ _MASK = np.uint64(0xFFFFFFFF)
 
 #: The uniform of the spiking readout (``threshold = noise_spike < rate*dt``).
 SPIKE_UNIFORM = "noise_spike"
+
 
 def philox4x32(counter, key, rounds=10):
     """Philox4x32-R of each counter, vectorised over the leading axis.
@@ -153,8 +155,6 @@ def noise_variables(equations, spikes=False):
         and, with ``spikes``, the spiking readout's :data:`SPIKE_UNIFORM`
         ("uniform").
     """
-    from brian2 import Equations
-
     names = [(noise_variable(xi), "normal")
              for xi in sorted(Equations(equations).stochastic_variables)]
     return names + [(SPIKE_UNIFORM, "uniform")] if spikes else names
