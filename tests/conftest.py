@@ -71,3 +71,19 @@ def _standalone_cache(tmp_path_factory):
     if "HEE_BRIAN_CACHE" not in os.environ:
         os.environ["HEE_BRIAN_CACHE"] = str(tmp_path_factory.mktemp("hee_cache"))
     yield
+
+
+def load_file_module(path):
+    """The module of a script that is not in a package (simulations/, benchmarks/), by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def repo_script():
+    """``repo_script("benchmarks", "bench_v1_learning")``: that file's module."""
+    return lambda folder, name: load_file_module(ROOT / folder / f"{name}.py")

@@ -8,6 +8,7 @@ them.  Backends register under the device names users give
 from __future__ import annotations
 
 import os
+import sys
 
 from brian2 import TimedArray
 
@@ -88,12 +89,14 @@ AUTO_NEURONS_PER_THREAD = 4096
 
 def usable_cores():
     """Cores this process may use: its dask worker's threads, else its CPU affinity."""
-    try:
-        from distributed import get_worker
-
-        return max(int(get_worker().state.nthreads), 1)
-    except (ImportError, ValueError, AttributeError):
-        pass
+    # a dask worker has imported distributed; elsewhere, do not import it
+    # (a second of start-up) just to learn that this is no worker
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        try:
+            return max(int(distributed.get_worker().state.nthreads), 1)
+        except (ValueError, AttributeError):
+            pass
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

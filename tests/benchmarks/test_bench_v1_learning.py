@@ -4,25 +4,14 @@ Not a timing test: it checks that the hand-written NumPy contender of
 ``benchmarks/v1_learning_contenders.py`` integrates the same equations as
 hee-brian, so that the benchmark's ratios compare like with like.
 """
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.mark.slow
-def test_numpy_contender_learns_what_hee_brian_learns(tmp_path):
+def test_numpy_contender_learns_what_hee_brian_learns(tmp_path, repo_script):
     """Same start, same 1280 patches (20 presentations per stream): the weight changes agree.
 
     The runs draw different noise, so their weight changes differ by
@@ -31,8 +20,8 @@ def test_numpy_contender_learns_what_hee_brian_learns(tmp_path):
     5 %) leave room for that noise, while another sign of the update would
     read -0.93 and a rate off by 10 % a norm ratio near 1.1.
     """
-    bench = _load("bench_v1_learning")
-    contenders = _load("v1_learning_contenders")
+    bench = repo_script("benchmarks", "bench_v1_learning")
+    contenders = repo_script("benchmarks", "v1_learning_contenders")
     params, W0, patches = bench._inputs(1280, seed=1)
     inputs = tmp_path / "inputs.npz"
     np.savez(inputs, params=json.dumps(params), W=W0, patches=patches)
