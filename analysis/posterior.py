@@ -43,6 +43,7 @@ __all__ = [
     "kl_vs_time",
     "marginal_kl_vs_time",
     "time_to_threshold",
+    "compare_to_reference",
 ]
 
 
@@ -397,3 +398,75 @@ def time_to_threshold(t, curve, threshold):
     if last == len(curve) - 1:
         return float("nan")
     return float(t[last + 1])
+
+
+# ----------------------------------------------------------------------
+# a sampler against reference samples (NUTS) of the same posterior
+def _split_halves(x):
+    """Two halves of a sample set: by chains where there are several, else by time."""
+    T, B, _ = x.shape
+    if B >= 2:
+        return x[:, : B // 2], x[:, B // 2: 2 * (B // 2)]
+    return x[: T // 2], x[T // 2: 2 * (T // 2)]
+
+
+def compare_to_reference(samples, reference, n_directions=5):
+    """How a sampler's samples differ from reference samples of the same posterior.
+
+    Parameters
+    ----------
+    samples : array_like, shape (T, B, d)
+        The sampler under test (e.g. a network's latents, B streams).
+    reference : array_like, shape (T', C, d)
+        Samples of the exact posterior (e.g. :func:`hee_brian.nuts.nuts_posterior`).
+    n_directions : int
+        How many of the stiffest (smallest-variance) and flattest
+        (largest-variance) eigen-directions of the reference covariance to
+        report.
+
+    Returns
+    -------
+    dict
+        Per latent: ``mean_error_sd`` (|mean difference| in reference sd),
+        ``var_ratio`` (sampled / reference variance), ``ks`` (two-sample KS
+        distance), ``ess`` and ``rhat`` of each side (``ess_ref``,
+        ``rhat_ref``).  Per direction: ``stiff_ratio`` and ``flat_ratio``
+        (variance ratio along the ``n_directions`` stiffest and flattest
+        directions, stiffest first and flattest last).  ``kl``: KL between the
+        Gaussians fitted to the two sets (sampled || reference), nats;
+        ``kl_floor``: what two sets of these sizes and correlations of one
+        law would read, from splitting each set in two (a half against the
+        other reads 4 c / n for a set of n effective samples; sampled
+        against reference reads c (1/n + 1/n'), so the floor is the mean
+        split KL of the two sets over 4 each, summed).
+    """
+    from scipy import stats
+
+    x, r = as_chains(samples), as_chains(reference)
+    if x.shape[-1] != r.shape[-1]:
+        raise ValueError(f"samples have d = {x.shape[-1]}, the reference d = {r.shape[-1]}")
+    d = x.shape[-1]
+    px, pr = x.reshape(-1, d), r.reshape(-1, d)
+    mx, mr = px.mean(axis=0), pr.mean(axis=0)
+    Cx, Cr = np.atleast_2d(np.cov(px, rowvar=False)), np.atleast_2d(np.cov(pr, rowvar=False))
+    sd = np.sqrt(np.diag(Cr))
+    lam, V = np.linalg.eigh(Cr)
+    along = np.einsum("ik,ij,jk->k", V, Cx, V) / lam
+    k = min(int(n_directions), d)
+    split = []
+    for z in (x, r):
+        a, b = _split_halves(z)
+        split.append(gaussian_kl(sample_mean(a), sample_cov(a), sample_mean(b), sample_cov(b)))
+    return {
+        "mean_error_sd": np.abs(mx - mr) / sd,
+        "var_ratio": np.diag(Cx) / np.diag(Cr),
+        "ks": np.array([stats.ks_2samp(px[:, j], pr[:, j]).statistic for j in range(d)]),
+        "stiff_ratio": along[:k],
+        "flat_ratio": along[d - k:],
+        "kl": gaussian_kl(mx, Cx, mr, Cr),
+        "kl_floor": (split[0] + split[1]) / 4.0,
+        "ess": np.array([effective_sample_size(x[:, :, j]) for j in range(d)]),
+        "ess_ref": np.array([effective_sample_size(r[:, :, j]) for j in range(d)]),
+        "rhat": np.array([split_rhat(x[:, :, j]) for j in range(d)]),
+        "rhat_ref": np.array([split_rhat(r[:, :, j]) for j in range(d)]),
+    }

@@ -1,18 +1,20 @@
 """A 16-row sweep on 2 dask workers against the plain Python loop over the same rows.
 
-What it shows: the wall time of ``hee_brian.sweep`` with a 2-worker
-LocalCluster (cluster start and compilation included) next to a loop in
-this process calling the same function on the same rows (compilation
-included), each on a fresh compile cache, and their ratio.  The rows are
-the same numbers either way (checked).
+What it shows: the wall time of ``hee_brian.sweep`` on a 2-worker
+``hee_brian.sweep.local_cluster`` (cluster start and compilation included)
+next to a loop in this process calling the same function on the same rows
+(compilation included), each on a fresh compile cache, and their ratio.  The
+rows are the same numbers either way (checked).
 
-What it writes: nothing; it prints one table.  About 2 minutes on 2 cores
-with the default rows (about 3 s of wall time each); the fixed costs (cluster
-start, each worker's imports and code generation, one compile per structure)
-weigh less as rows get longer.
+What it writes: nothing; it prints one table.  With the default rows (720 s
+of simulated time, about 32 s of wall time each) it takes about 14 minutes
+on 2 cores.  The fixed costs (cluster start, each worker's imports and code
+generation, one compile per structure, about 15 s in all) and the few per
+cent the dask processes take from the rows weigh more as rows get shorter:
+docs/performance.md section 6 has the ratio against the row length.
 
-    python benchmarks/bench_sweep.py                  # rows of ~3 s
-    python benchmarks/bench_sweep.py --duration 150   # rows of ~10 s
+    python benchmarks/bench_sweep.py                  # rows of ~32 s (the issue's criterion)
+    python benchmarks/bench_sweep.py --duration 40    # rows of ~1.7 s
 """
 import os
 import tempfile
@@ -22,7 +24,7 @@ import numpy as np
 from brian2 import ms
 
 import hee_brian as hb
-from hee_brian.sweep import expand_grid
+from hee_brian.sweep import expand_grid, local_cluster
 
 GRID = {"m": [0.0, 1.0, 3.0, 10.0], "tau_a_ms": [20.0, 50.0]}  # 8 points x 2 seeds
 
@@ -40,12 +42,12 @@ def row(m, tau_a_ms, seed, duration_s=40.0):
 def main():
     import argparse
 
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--duration", type=float, default=40.0,
-                   help="simulated seconds per row (40: about 3 s of wall time per row)")
+    p.add_argument("--duration", type=float, default=720.0,
+                   help="simulated seconds per row (720: about 32 s of wall time per row)")
     args = p.parse_args()
     grid = {**GRID, "duration_s": [args.duration]}
     rows = expand_grid(grid, seeds=2)
@@ -56,8 +58,7 @@ def main():
 
     os.environ["HEE_BRIAN_CACHE"] = tempfile.mkdtemp(prefix="bench_sweep_")
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+    with local_cluster(2) as cluster, Client(cluster) as client:
         frame = hb.sweep(row, grid, seeds=2, client=client, progress=False)
     t_sweep = time.perf_counter() - t0
     same = all(frame["mean"][k] == loop[k]["mean"] and frame["var"][k] == loop[k]["var"]

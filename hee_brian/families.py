@@ -80,8 +80,12 @@ class ExponentialFamily:
         return {k: float(getattr(self, k)) for k in self.param_ranges}
 
     # -- what the checks and the NumPy reference need ---------------------
-    def g(self, x):
-        """Base-measure potential g(x) (NumPy)."""
+    def g(self, x, xp=np):
+        """Base-measure potential g(x).
+
+        ``xp`` is the array module (NumPy by default; ``jax.numpy`` for the
+        NUTS reference of :mod:`hee_brian.nuts`, which differentiates it).
+        """
         raise NotImplementedError
 
     def gprime(self, x):
@@ -110,6 +114,10 @@ class ExponentialFamily:
         return eta * np.asarray(x) - self.g(np.asarray(x))
 
     # -- optional capabilities (the base class says "not available") ------
+    def log_partition(self, eta, xp=np):
+        """A(eta) = log int exp(eta x - g(x)) dx in closed form, or None if it has none."""
+        return None
+
     def fixed_variance(self) -> float | None:
         """The conditional variance if it does not depend on eta, else None.
 
@@ -177,8 +185,8 @@ class Gaussian(ExponentialFamily):
     def gprime_expr(self, var, prefix=""):
         return f"{var}/{prefix}sigma**2"
 
-    def g(self, x):
-        return np.asarray(x) ** 2 / (2 * self.sigma**2)
+    def g(self, x, xp=np):
+        return xp.asarray(x) ** 2 / (2 * self.sigma**2)
 
     def gprime(self, x):
         return np.asarray(x) / self.sigma**2
@@ -188,6 +196,10 @@ class Gaussian(ExponentialFamily):
 
     def mean(self, eta):
         return self.sigma**2 * eta
+
+    def log_partition(self, eta, xp=np):
+        return self.sigma**2 * xp.asarray(eta) ** 2 / 2 + 0.5 * math.log(2 * math.pi
+                                                                         * self.sigma**2)
 
     def variance(self, eta=0.0):
         """Conditional variance sigma^2 (independent of eta)."""
@@ -233,9 +245,9 @@ class Sparse(ExponentialFamily):
             f"{p}lam*{var}/sqrt({var}**2 + {p}delta**2) + {var}/{p}s**2"
         )
 
-    def g(self, x):
-        x = np.asarray(x)
-        return self.lam * (np.sqrt(x**2 + self.delta**2) - self.delta) + x**2 / (
+    def g(self, x, xp=np):
+        x = xp.asarray(x)
+        return self.lam * (xp.sqrt(x**2 + self.delta**2) - self.delta) + x**2 / (
             2 * self.s**2
         )
 
@@ -293,9 +305,9 @@ class StudentT(ExponentialFamily):
             f"({p}nu + 1)*{var}/({p}nu*{p}scale**2 + {var}**2) + {var}/{p}s**2"
         )
 
-    def g(self, x):
-        x = np.asarray(x)
-        return 0.5 * (self.nu + 1) * np.log1p(x**2 / (self.nu * self.scale**2)) + x**2 / (
+    def g(self, x, xp=np):
+        x = xp.asarray(x)
+        return 0.5 * (self.nu + 1) * xp.log1p(x**2 / (self.nu * self.scale**2)) + x**2 / (
             2 * self.s**2
         )
 

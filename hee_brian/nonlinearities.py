@@ -27,21 +27,22 @@ class Phi:
     name: str
     expr: str  # Brian2 expression of x
     dexpr: str  # Brian2 expression of phi'(x)
-    f: Callable
+    f: Callable  # f(x, xp=numpy): xp is the array module (jax.numpy for hee_brian.nuts)
     df: Callable
 
 
 PHI = {
-    "linear": Phi("linear", "x", "1", lambda x: x, lambda x: np.ones_like(x)),
+    "linear": Phi("linear", "x", "1", lambda x, xp=np: x, lambda x: np.ones_like(x)),
     "tanh": Phi(
-        "tanh", "tanh(x)", "1 - tanh(x)**2", np.tanh, lambda x: 1 - np.tanh(x) ** 2
+        "tanh", "tanh(x)", "1 - tanh(x)**2", lambda x, xp=np: xp.tanh(x),
+        lambda x: 1 - np.tanh(x) ** 2
     ),
     # log(1 + exp(x)) written so it neither overflows nor loses precision
     "softplus": Phi(
         "softplus",
         "log(1 + exp(-abs(x))) + clip(x, 0, inf)",
         "1/(1 + exp(-x))",
-        lambda x: np.logaddexp(0, x),
+        lambda x, xp=np: xp.logaddexp(0, x),
         lambda x: 1 / (1 + np.exp(-x)),
     ),
 }

@@ -84,10 +84,11 @@ def main(argv=None):
     t0 = time.perf_counter()
     client = args.scheduler
     if client is None and args.workers is not None:
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
-        client = Client(LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                                     processes=True, dashboard_address=":0"))
+        from hee_brian.sweep import local_cluster
+
+        client = Client(local_cluster(args.workers))
     grid = {"m": args.m, "tau_a": args.tau_a, "slow_precision": [args.slow_precision],
             "duration_tau": [args.duration]}
     log(f"sweep: {len(args.m)} x {len(args.tau_a)} points x {args.seeds} seeds")

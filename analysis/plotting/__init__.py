@@ -22,7 +22,7 @@ Modules (everything is importable from ``hee_brian.analysis.plotting``)
   :func:`plot_autocorrelation`, :func:`plot_kl_vs_time`,
   :func:`plot_iat_histograms`, :func:`plot_sweep_map`,
   :func:`plot_adaptation_sweep`, :func:`plot_v1_speedup`,
-  :func:`plot_posterior_accuracy`;
+  :func:`plot_posterior_accuracy`, :func:`plot_reference_check`;
 * ``v1`` (V1 probes): :func:`plot_nx_ny`, :func:`plot_tuning_examples`,
   :func:`plot_cdf_comparison`, :func:`plot_tuning_distributions`,
   :func:`plot_fano_onset`, :func:`plot_variability_vs_contrast`,

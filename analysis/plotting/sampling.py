@@ -17,6 +17,7 @@ __all__ = [
     "plot_adaptation_sweep",
     "plot_v1_speedup",
     "plot_posterior_accuracy",
+    "plot_reference_check",
 ]
 
 
@@ -302,3 +303,43 @@ def plot_posterior_accuracy(curves, dt, dt_kl, dt_cost, axes=None, floor=None, t
         ax.legend(loc="upper left", fontsize=7)
         ax2.legend(loc="lower right", fontsize=7)
     return axes
+
+
+def plot_reference_check(var_ratios, stiff_ratios, flat_ratios, labels, axes=None, band=0.05):
+    """A sampler against reference samples: variance ratios per latent and per direction.
+
+    Parameters
+    ----------
+    var_ratios : list of array_like, shape (d,)
+        Sampled / reference variance of each latent, one array per sample set.
+    stiff_ratios, flat_ratios : list of array_like
+        Variance ratios along the stiffest and the flattest eigen-directions
+        of the reference covariance (stiffest first, flattest last), as
+        :func:`hee_brian.analysis.posterior.compare_to_reference` returns them.
+    labels : list of str
+    axes : array of 2 Axes, optional
+    band : float
+        Half-width of the shaded band around 1 (the accuracy asked for).
+
+    Returns
+    -------
+    array of Axes
+    """
+    axs = _new_axes(axes, ncols=2, figsize=(13, 4.5))
+    for v, s, f, label in zip(var_ratios, stiff_ratios, flat_ratios, labels):
+        v = np.sort(np.asarray(v, dtype=float))
+        line, = axs[0].plot(np.arange(1, v.size + 1), v, lw=1.2, label=label)
+        s, f = np.asarray(s, float), np.asarray(f, float)
+        axs[1].plot(np.arange(1, s.size + 1), s, "o-", color=line.get_color(), ms=4, label=label)
+        axs[1].plot(np.arange(s.size + 2, s.size + f.size + 2), f, "s--",
+                    color=line.get_color(), ms=4)
+    for ax in axs:
+        ax.axhspan(1 - band, 1 + band, color="0.9", zorder=0)
+        ax.axhline(1.0, color="0.5", lw=0.8)
+        ax.set_ylabel("sampled / reference variance")
+    axs[0].set_xlabel("latent (sorted by ratio)")
+    axs[0].set_title("per latent")
+    axs[1].set_xlabel("eigen-direction: stiffest (o) ... flattest (s)")
+    axs[1].set_title("along the reference covariance's eigenvectors")
+    axs[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return axs

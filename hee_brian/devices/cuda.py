@@ -256,6 +256,7 @@ class CudaStandaloneBackend(StandaloneBackend):
     bulk_noise = False  # brian2cuda already fills cuRAND buffers in bulk
     openmp = False
     values_are_run_args = False
+    precompiled_header = False  # nvcc's makefile, not GCC's
 
     def new_device(self):
         configure_cuda_standalone()  # imports brian2cuda, or says how to install it

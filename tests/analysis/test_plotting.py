@@ -292,3 +292,17 @@ def test_save_figure_accepts_axes(tmp_path):
     path = plotting.save_figure(axes, tmp_path / "f.png", dpi=50)
     assert path.stat().st_size > 0
     assert not plt.fignum_exists(axes[0].figure.number)
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_reference_check(given):
+    v = [np.array([1.2, 0.9, 1.0]), np.array([1.0, 1.01, 0.99])]
+    axes = plotting.plot_reference_check(v, [[1.9, 1.5], [1.0, 1.02]], [[0.9, 1.0], [1.0, 1.0]],
+                                         ["default", "candidate"],
+                                         axes=_given(1, 2) if given else None)
+    # one curve per set on the left (sorted), stiffest and flattest per set on the right
+    assert len(axes[0].lines) == 2 + 1 and len(axes[1].lines) == 4 + 1
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), [0.9, 1.0, 1.2])
+    np.testing.assert_allclose(axes[1].lines[2].get_xdata(), [1, 2])
+    np.testing.assert_allclose(axes[1].lines[1].get_xdata(), [4, 5])
+    assert axes[0].get_ylabel() == "sampled / reference variance"

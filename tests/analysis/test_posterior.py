@@ -215,3 +215,53 @@ def test_marginal_kl_vs_time_equals_full_kl_for_independent_dimensions():
 def test_kl_vs_time_refuses_too_few_chains():
     with pytest.raises(ValueError, match="chains"):
         P.kl_vs_time(np.zeros((10, 2, 3)), np.zeros(3), np.eye(3))
+
+
+def _correlated_gaussian(d, rng):
+    A = rng.standard_normal((d, d))
+    cov = A @ A.T / d + 0.05 * np.eye(d)  # condition number in the hundreds
+    return rng.standard_normal(d), cov
+
+
+def test_compare_to_reference_of_two_exact_sample_sets():
+    """Two independent sets of 8 chains x 2000 iid draws of one 6-d Gaussian: every
+    statistic within a few of its own standard errors, the KL at its floor."""
+    rng = np.random.default_rng(4)
+    d, T, B = 6, 2000, 8
+    mean, cov = _correlated_gaussian(d, rng)
+    L = np.linalg.cholesky(cov)
+    draw = lambda: mean + rng.standard_normal((T, B, d)) @ L.T  # noqa: E731
+    c = P.compare_to_reference(draw(), draw(), n_directions=2)
+    n = T * B
+    # |mean difference| / sd ~ |N(0, 2/n)|; a variance ratio ~ 1 +- sqrt(4/n)
+    assert np.all(c["mean_error_sd"] < 4 * math.sqrt(2 / n))
+    assert np.all(np.abs(c["var_ratio"] - 1) < 4 * math.sqrt(4 / n))
+    assert np.all(np.abs(np.r_[c["stiff_ratio"], c["flat_ratio"]] - 1) < 4 * math.sqrt(4 / n))
+    # two-sample KS of equal sizes: sqrt(2/n) sets the scale, 1.73 is its 99.9 % point
+    assert np.all(c["ks"] < 1.95 * math.sqrt(2 / n))
+    floor = P.kl_estimation_floor(d, n) * 2  # two independent sets of n samples each
+    assert 0.5 * floor < c["kl_floor"] < 2 * floor
+    assert c["kl"] < 3 * floor
+    assert np.all(np.abs(c["ess"] / n - 1) < 0.2) and np.all(c["rhat"] < 1.01)
+
+
+def test_compare_to_reference_finds_too_much_variance_along_the_stiffest_direction():
+    """Samples whose stiffest direction has 1.5x the variance: the ratio reads 1.5 there,
+    1 along the flattest, and the KL rises well above its floor."""
+    rng = np.random.default_rng(5)
+    d, T, B = 6, 2000, 8
+    mean, cov = _correlated_gaussian(d, rng)
+    lam, V = np.linalg.eigh(cov)
+    wrong = cov + 0.5 * lam[0] * np.outer(V[:, 0], V[:, 0])
+    ref = mean + rng.standard_normal((T, B, d)) @ np.linalg.cholesky(cov).T
+    x = mean + rng.standard_normal((T, B, d)) @ np.linalg.cholesky(wrong).T
+    c = P.compare_to_reference(x, ref, n_directions=1)
+    tol = 4 * math.sqrt(4 / (T * B))
+    assert abs(c["stiff_ratio"][0] - 1.5) < 1.5 * tol
+    assert abs(c["flat_ratio"][0] - 1) < tol
+    assert c["kl"] > 10 * c["kl_floor"]
+
+
+def test_compare_to_reference_refuses_other_dimensions():
+    with pytest.raises(ValueError, match="d = 3"):
+        P.compare_to_reference(np.zeros((10, 2, 3)), np.zeros((10, 2, 4)))

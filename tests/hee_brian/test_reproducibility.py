@@ -82,8 +82,9 @@ PROBE = textwrap.dedent('''
 SCENARIOS = "adaptation,interneurons,streams,learning,joint,marginal"
 
 
-def _start(device, scenarios, hash_seed, cache, threads=None):
-    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), HEE_BRIAN_CACHE=str(cache))
+def _start(device, scenarios, hash_seed, cache, threads=None, **env_extra):
+    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), HEE_BRIAN_CACHE=str(cache),
+               **env_extra)
     args = [device, scenarios] + ([str(threads)] if threads is not None else [])
     return subprocess.Popen([sys.executable, "-c", PROBE, *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -141,6 +142,20 @@ def test_same_seed_same_result_with_any_thread_count(tmp_path):
     for r in results[1:]:
         for s in scenarios.split(","):
             assert r[s] == results[0][s], f"{s} differs between thread counts"
+
+
+@pytest.mark.slow
+def test_precompiled_header_changes_no_result(tmp_path):
+    """Builds with and without the precompiled standard headers (hee_brian.devices.pch),
+    each in a fresh process and cache: every array bit for bit, one stream and two
+    (the fused dense pass of each), learning included."""
+    scenarios = "adaptation,streams,learning"
+    with_pch = _start("cpp_standalone", scenarios, 0, tmp_path / "pch")
+    without = _start("cpp_standalone", scenarios, 0, tmp_path / "plain", HEE_BRIAN_PCH="0")
+    a, b = _result(with_pch), _result(without)
+    assert a == b
+    assert len(list((tmp_path / "pch" / "pch").glob("*/hee_pch.h.gch"))) == 1
+    assert not (tmp_path / "plain" / "pch").exists()
 
 
 def test_no_openmp_differs_from_openmp_by_rounding_only():

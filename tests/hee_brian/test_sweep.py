@@ -9,7 +9,7 @@ import pytest
 from brian2 import ms
 
 import hee_brian as hb
-from hee_brian.sweep import expand_grid
+from hee_brian.sweep import expand_grid, local_cluster
 
 distributed = pytest.importorskip("distributed")
 
@@ -31,8 +31,7 @@ GRID = {"tau_x_ms": [8.0, 10.0], "m": [0.0, 2.0, 4.0]}  # 6 points x 2 seeds = 1
 
 def _cluster(n_workers):
     """A LocalCluster of single-threaded worker processes and its client."""
-    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=True, dashboard_address=":0")
+    cluster = local_cluster(n_workers)
     return cluster, distributed.Client(cluster)
 
 
