@@ -16,7 +16,8 @@ spike count.  The rest are pure functions of tuning curves:
   curve, in octaves (De Valois, Albrecht & Thorell 1982);
 * :func:`tuning_properties` — all of them for every neuron of a grating
   experiment, and :func:`compare_with_v1` — their distributions against
-  :mod:`analysis.v1_data` with Kolmogorov-Smirnov similarity scores.
+  :mod:`analysis.v1_data` with Kolmogorov-Smirnov similarity scores (unbinned, and
+  binned and bootstrapped as in Marques et al. 2021).
 """
 from __future__ import annotations
 
@@ -295,9 +296,13 @@ def compare_with_v1(props, nx=None, ny=None):
     Returns
     -------
     dict
-        Per property: model median (and IQR), the V1 value, the KS
+        Per property: model median (and IQR), the V1 value, the unbinned KS
         similarity against :data:`analysis.v1_data.REFERENCE_CDFS` where a
-        reference distribution exists, and n.
+        reference distribution exists, and n; for circular variance,
+        orientation bandwidth and the peak-SF spread also ``binned_ks``,
+        Marques et al. (2021)'s binned, bootstrapped KS similarity with its
+        ceiling (:func:`analysis.v1_data.binned_ks_similarity`) and what its
+        reference is built from (``binned_ks_reference``).
     """
     ref = v1_data.RINGACH_2002_ORIENTATION
     out = {}
@@ -318,6 +323,10 @@ def compare_with_v1(props, nx=None, ny=None):
         s["v1_median"] = v1_median
         s["ks_similarity"] = v1_data.ks_similarity(props[name], v1_data.reference_cdf(name))
         s["reference"] = v1_data.REFERENCE_CDFS[name][2]
+        if name in v1_data.MARQUES_2021_BINS:
+            bins, probs, n_cells, what = v1_data.reference_histogram(name)
+            s["binned_ks"] = v1_data.binned_ks_similarity(props[name], bins, probs, n_cells)
+            s["binned_ks_reference"] = what
         out[name] = s
     s = _summary(props["orth_pref_ratio"])
     s["v1_median"] = ref["orth_pref_ratio_median"]
@@ -332,6 +341,10 @@ def compare_with_v1(props, nx=None, ny=None):
             "ks_similarity": v1_data.ks_similarity(logsf, v1_data.de_valois_log_sf_cdf()),
             "reference": "De Valois et al. 1982 simple foveal, log2(SF/median)",
         }
+        bins, probs, n_cells, what = v1_data.de_valois_log_sf_histogram()
+        out["peak_sf_spread"]["binned_ks"] = v1_data.binned_ks_similarity(logsf, bins, probs,
+                                                                          n_cells)
+        out["peak_sf_spread"]["binned_ks_reference"] = what
     f1 = np.asarray(props.get("f1_f0", []), dtype=float)
     f1 = f1[np.isfinite(f1)]
     if f1.size:

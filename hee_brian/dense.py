@@ -107,10 +107,13 @@ class DenseProjectionUpdater(CodeRunner):
     streams : int
         Number B of parallel streams sharing W (see
         :func:`build_dense_projection`).
+    td_first : bool
+        Sum ``td_pre`` before computing the error (see
+        :func:`build_dense_projection`).
     """
 
     def __init__(self, synapses, n_pre, n_post, *, dt, likelihood, plastic,
-                 plasticity_steps=1, float32=False, clock=None, streams=1):
+                 plasticity_steps=1, float32=False, clock=None, streams=1, td_first=False):
         code = {"post": f"_phi = {POST_OUTPUT}"}
         needed = ["w", "td_pre", "t_in_timesteps"]
         if likelihood or plastic:
@@ -140,6 +143,7 @@ class DenseProjectionUpdater(CodeRunner):
                 "plasticity_steps": int(plasticity_steps),
                 "plasticity_dt": repr(float(dt) * int(plasticity_steps)),
                 "wtype": "float" if float32 else "double",
+                "td_first": bool(td_first),
             },
             codeobj_class=HEECodeObject,
         )
@@ -165,7 +169,7 @@ def index_synapses(n_pre, n_post, streams):
 
 
 def build_dense_projection(pre, post, *, name, dt, clock, likelihood, plastic,
-                           plasticity_steps=1, float32=False, streams=1):
+                           plasticity_steps=1, float32=False, streams=1, td_first=False):
     """A ``Synapses`` holding W plus its :class:`DenseProjectionUpdater`.
 
     Parameters
@@ -175,6 +179,9 @@ def build_dense_projection(pre, post, *, name, dt, clock, likelihood, plastic,
     streams : int
         Number B of independent streams sharing W: the sums of stream s use
         its own neurons; the plasticity adds the B local updates.
+    td_first : bool
+        Compute ``td_pre`` before the error ``x_pre - epsbar_pre``, which
+        then reads it (the layer below uses A'(eta) in closed form).
 
     Returns
     -------
@@ -193,6 +200,7 @@ def build_dense_projection(pre, post, *, name, dt, clock, likelihood, plastic,
     updater = DenseProjectionUpdater(
         syn, n_pre, n_post, dt=dt, likelihood=likelihood, plastic=plastic,
         plasticity_steps=plasticity_steps, float32=float32, clock=clock, streams=streams,
+        td_first=td_first,
     )
     syn.contained_objects.append(updater)
     return syn

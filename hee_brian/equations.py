@@ -67,6 +67,13 @@ DIVERGENCE_WATCH = ("t_diverged = t_diverged + (t - t_diverged)*int(t_diverged <
 GATE_UPDATE = "gate = int(timestep(t, stage_dt) % n_stages == stage)"
 
 
+def _epsbar_line(family: ExponentialFamily, closed_form: bool) -> str:
+    """epsbar: the mean of the layer's interneurons, or A'(eta) in closed form."""
+    if closed_form:
+        return f"epsbar = {family.mean_expr('eta')} : 1  # A'(eta) in closed form (no interneurons)"
+    return "epsbar : 1  # mean of this layer's interneurons, ~ A'(eta)"
+
+
 def family_parameters(family: ExponentialFamily) -> str:
     """Declarations of a family's parameters as shared constant variables."""
     return "\n".join(f"{p} : 1 (shared, constant)" for p in family.params())
@@ -96,6 +103,7 @@ def latent_neuron_equations(
     learn_bias: bool = False,
     readout: str = "softplus",
     gated: bool = False,
+    closed_form: bool = False,
 ) -> str:
     """Equations of a latent layer's neurons (x, adaptation a, readout rate).
 
@@ -121,6 +129,8 @@ def latent_neuron_equations(
     gated : bool
         Multiply the dynamics by ``gate`` (marginal generation holds layers
         fixed while the layers below settle).
+    closed_form : bool
+        ``epsbar`` is A'(eta) in closed form instead of the interneurons' mean.
     """
     gp = family.gprime_expr("x")
     lik = "dphi*lik" if likelihood else "0"
@@ -144,7 +154,7 @@ def latent_neuron_equations(
     lines += [
         _input_lines(top),
         _bias_line(learn_bias),
-        "epsbar : 1  # mean of this layer's interneurons, ~ A'(eta)",
+        _epsbar_line(family, closed_form),
         f"phix = {phi.expr} : 1",
         f"dphi = {phi.dexpr} : 1",
         f"rate = {get_readout(readout)[0]} : Hz  # Poisson readout",
@@ -166,6 +176,7 @@ def observation_equations(
     top: bool = False,
     learn_bias: bool = False,
     gated: bool = False,
+    closed_form: bool = False,
 ) -> str:
     """Equations of the observation layer (layer 0).
 
@@ -189,7 +200,7 @@ def observation_equations(
     lines += [
         _input_lines(top),
         _bias_line(learn_bias),
-        "epsbar : 1  # mean of this layer's interneurons, ~ A'(eta)",
+        _epsbar_line(family, closed_form),
         "tau_x : second (shared, constant)",
         family_parameters(family),
     ]
@@ -320,16 +331,20 @@ def model_equations(model) -> str:
         f"# layer 0 neurons (n={model.layers[0].n}, "
         f"{model.layers[0].family.describe(mark_defaults=True)}), "
         "clamped during inference and learning",
-        observation_equations(model.layers[0].family, clamped=True),
+        observation_equations(model.layers[0].family, clamped=True,
+                              closed_form=model.closed_form[0]),
     ]
     for l in range(1, L + 1):
         parts += [
             f"# layer {l} neurons (n={model.layers[l].n}, "
             f"{model.layers[l].family.describe(mark_defaults=True)})",
             latent_neuron_equations(model.layers[l].family, model.phi_fn, top=l == L,
-                                    adaptation=ad, readout=model.readout),
+                                    adaptation=ad, readout=model.readout,
+                                    closed_form=model.closed_form[l]),
         ]
     for l in range(L + 1):
+        if model.closed_form[l]:
+            continue
         parts += [
             f"# layer {l} interneurons (n={model.layers[l].n} x K={model.n_interneurons})",
             interneuron_equations(model.layers[l].family, top=l == L),
@@ -342,4 +357,7 @@ def model_equations(model) -> str:
             "with plasticity when learning",
             projection_equations(plastic=True),
         ]
+    if model.integrator != "euler":
+        parts.append(f"# integrator: {model.integrator} (every noise term xi: the mean of "
+                     "this step's and the last step's standard normals)")
     return "\n".join(parts)

@@ -118,6 +118,14 @@ class ExponentialFamily:
         """A(eta) = log int exp(eta x - g(x)) dx in closed form, or None if it has none."""
         return None
 
+    def mean_expr(self, eta: str, prefix: str = "") -> str | None:
+        """Brian2 expression of A'(eta) in closed form, or None if it has none.
+
+        A layer whose family has one can replace its sampling interneurons
+        by it (``HEEModel(interneurons="closed_form")``).
+        """
+        return None
+
     def fixed_variance(self) -> float | None:
         """The conditional variance if it does not depend on eta, else None.
 
@@ -196,6 +204,9 @@ class Gaussian(ExponentialFamily):
 
     def mean(self, eta):
         return self.sigma**2 * eta
+
+    def mean_expr(self, eta, prefix=""):
+        return f"{prefix}sigma**2*{eta}"
 
     def log_partition(self, eta, xp=np):
         return self.sigma**2 * xp.asarray(eta) ** 2 / 2 + 0.5 * math.log(2 * math.pi

@@ -22,11 +22,22 @@ from .layers import Adaptation, Layer
 from .learning import LearningHistory
 from .nonlinearities import get_phi, get_readout
 from .stability import STABILITY_LIMIT
-from .validation import (as_interneuron_times, as_positive_int, as_rate, as_seed, as_threads,
+from .validation import (as_choice, as_interneuron_times, as_positive_int, as_rate, as_seed,
+                         as_threads,
                          as_time, check_biases, check_instance, check_layers, check_stimuli,
                          check_weights)
 
-__all__ = ["Layer", "Adaptation", "HEEModel", "LearningHistory", "STABILITY_LIMIT"]
+__all__ = ["Layer", "Adaptation", "HEEModel", "LearningHistory", "STABILITY_LIMIT",
+           "INTERNEURONS", "INTEGRATORS"]
+
+#: How a layer's A'(eta) is obtained: sampled by its interneurons, or in
+#: closed form wherever the layer's family has one (Gaussian layers).
+INTERNEURONS = ("sampling", "closed_form")
+
+#: Integrators of the noisy populations: Euler-Maruyama, or Leimkuhler-
+#: Matthews (the noise of a step is the mean of this step's and the last
+#: step's draws), exact in its stationary law for Gaussian targets.
+INTEGRATORS = ("euler", "leimkuhler_matthews")
 
 
 class HEEModel:
@@ -79,6 +90,21 @@ class HEEModel:
         faster); ``"auto"`` picks dense where it exists.
     float32 : bool
         Store the weights in single precision (dense projection only).
+    interneurons : {"sampling", "closed_form"}
+        ``"sampling"``: every layer's A'(eta) is tracked by its K
+        interneurons (the HEE model).  ``"closed_form"``: layers whose
+        family has A'(eta) in closed form (Gaussian: sigma^2 eta) use it,
+        ``epsbar = sigma**2*eta``: their interneurons are instantaneous and
+        exact, so they add neither lag nor noise (the noise budget of the
+        layer above is then 1); other layers keep sampling interneurons.
+    integrator : {"euler", "leimkuhler_matthews"}
+        ``"euler"``: Euler-Maruyama.  ``"leimkuhler_matthews"``: the noise of
+        each step is the mean of two consecutive standard normals,
+        ``x += dt f(x) + sqrt(2 dt/tau) (xi_n + xi_{n+1})/2``, which removes
+        Euler's O(dt) error from the stationary law (exact for a Gaussian
+        target at any stable dt; Leimkuhler & Matthews 2013).  It keeps one
+        more state variable per noise term; a chain continued from
+        ``final_state`` starts a new noise pair.
 
     Notes
     -----
@@ -106,6 +132,8 @@ class HEEModel:
         noise_budget=True,
         projection="auto",
         float32=False,
+        interneurons="sampling",
+        integrator="euler",
     ):
         self.layers = check_layers(layers, Layer)
         self.phi = phi
@@ -125,6 +153,12 @@ class HEEModel:
         self.rate_scale = as_rate(rate_scale, "rate_scale") * Hz
         self.seed = as_seed(seed)
         self.use_noise_budget = bool(noise_budget)
+        self.interneurons = as_choice(interneurons, "interneurons", INTERNEURONS)
+        self.integrator = as_choice(integrator, "integrator", INTEGRATORS)
+        #: per layer: whether its epsbar is A'(eta) in closed form
+        self.closed_form = tuple(
+            self.interneurons == "closed_form" and layer.family.mean_expr("eta") is not None
+            for layer in self.layers)
         self._set_projection(projection, float32)
         self._runs = 0
         self._check_stiffness()
@@ -226,6 +260,8 @@ class HEEModel:
             "projection": self.projection_impl,
             "float32": self.float32,
             "noise": self.noise_impl,
+            "closed_form": list(self.closed_form),
+            "integrator": self.integrator,
         }
 
     def config(self):
@@ -254,7 +290,10 @@ class HEEModel:
         head = (
             f"HEEModel(layers={self.layers!r}, phi={self.phi!r}, tau_x={self.tau_x}, "
             f"tau_eps={self._tau_eps_repr()}, n_interneurons={self.n_interneurons}, "
-            f"adaptation={ad}, dt={self.dt}, device={self.device!r}, seed={self.seed})"
+            f"adaptation={ad}, dt={self.dt}, device={self.device!r}, seed={self.seed}"
+            + (f", interneurons={self.interneurons!r}" if self.interneurons != "sampling" else "")
+            + (f", integrator={self.integrator!r}" if self.integrator != "euler" else "")
+            + ")"
         )
         return head
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import (
     Clock,
+    Equations,
     second,
     Network,
     NeuronGroup,
@@ -30,7 +31,7 @@ from brian2 import (
 
 from .dense import build_dense_projection
 from .noise import SPIKE_UNIFORM, NoiseFiller, noise_declarations, noise_variables
-from .stateupdater import bulk_euler, euler
+from .stateupdater import bulk_euler, euler, lm_bulk_euler, lm_euler, previous_noise_declarations
 from .equations import (
     DIVERGENCE_WATCH,
     DIVERGENCE_WATCH_VARIABLE,
@@ -245,14 +246,19 @@ def _noisy_group(model, n, eqs, *, seed_holder, clock, threshold=None, **kwds):
     :class:`~hee_brian.noise.NoiseFiller` fills at the start of each step;
     otherwise Brian2's ``randn()`` and ``rand()`` draw them.
     """
+    lm = getattr(model, "integrator", "euler") == "leimkuhler_matthews"
+    if lm and Equations(eqs).stochastic_variables:
+        eqs += "\n" + previous_noise_declarations(eqs)
     if getattr(model, "noise_impl", "randn") != "bulk":
-        return NeuronGroup(n, eqs, threshold=threshold, method=euler, clock=clock, **kwds)
+        return NeuronGroup(n, eqs, threshold=threshold, method=lm_euler if lm else euler,
+                           clock=clock, **kwds)
     variables = noise_variables(eqs, spikes=threshold is not None)
     if variables:
         eqs += "\n" + noise_declarations(variables)
     if threshold is not None:
         threshold = threshold.replace("rand()", SPIKE_UNIFORM)
-    group = NeuronGroup(n, eqs, threshold=threshold, method=bulk_euler, clock=clock, **kwds)
+    group = NeuronGroup(n, eqs, threshold=threshold, method=lm_bulk_euler if lm else bulk_euler,
+                        clock=clock, **kwds)
     if variables:
         group.contained_objects.append(
             NoiseFiller(group, variables, (seed_holder, "seed"), clock))
@@ -268,14 +274,15 @@ def _neuron_group(model, spec, l, clock, namespace, seed_holder):
     gated = spec.mode == "marginal"
     if l == 0:
         eqs = observation_equations(layer.family, clamped=spec.mode == "clamped", top=False,
-                                    learn_bias=spec.bias_plastic, gated=gated)
+                                    learn_bias=spec.bias_plastic, gated=gated,
+                                    closed_form=model.closed_form[0])
         threshold = None
     else:
         adaptation = None if gated or model.adaptation is None else model.adaptation.variant
         eqs = latent_neuron_equations(layer.family, model.phi_fn, top=top,
                                       likelihood=spec.mode != "marginal", adaptation=adaptation,
                                       learn_bias=spec.bias_plastic, readout=model.readout,
-                                      gated=gated)
+                                      gated=gated, closed_form=model.closed_form[l])
         threshold = "rand() < rate*dt" if spec.spikes else None
     if watched(spec, l):
         eqs += "\n" + DIVERGENCE_WATCH_VARIABLE
@@ -293,13 +300,15 @@ def _interneurons(model, spec, l, group, clock, seed_holder):
     """Layer ``l``'s K interneurons per neuron and their average, or (None, None).
 
     Marginal generation samples each conditional directly: no likelihood, so
-    no interneurons are needed.  While learning with fixed biases, the top
+    no interneurons are needed; nor where A'(eta) is used in closed form
+    (``model.closed_form[l]``).  While learning with fixed biases, the top
     layer's interneurons would feed nothing (its epsbar enters only its own
     bias plasticity): they are left out, as they would cost a third of the
     random numbers of a two-layer network.
     """
     layer, top = model.layers[l], l == len(model.layers) - 1
-    if spec.mode == "marginal" or (top and spec.learn and not spec.learn_bias):
+    if spec.mode == "marginal" or (top and spec.learn and not spec.learn_bias) \
+            or model.closed_form[l]:  # epsbar = A'(eta) in closed form
         return None, None
     K = model.n_interneurons
     n_group = spec.streams * layer.n
@@ -315,25 +324,41 @@ def _interneurons(model, spec, l, group, clock, seed_holder):
     return inter, avg
 
 
+def _td_before_error(syn):
+    """Sum ``td_pre`` before anything reads ``x_pre - epsbar_pre`` in this step.
+
+    Where the layer below uses A'(eta) in closed form, its epsbar is
+    ``sigma**2*(td + b)``: the error sent up must see this step's ``td``, as
+    exact interneurons would.  Brian2 puts both summed updaters at order -1
+    (their target's order - 1); ``td`` moves ahead of them.
+    """
+    syn.summed_updaters["td_pre"].order = -1.5
+
+
 def _projection(model, spec, l, neurons, clock, plasticity_clock):
     """W[l-1] between layers l-1 and l: (the object holding ``w``, other objects)."""
     n_pre, n_post = model.layers[l - 1].n, model.layers[l].n
     B = spec.streams
+    closed_below = model.closed_form[l - 1]
     if getattr(model, "projection_impl", "synapses") == "dense":
         # hee_brian.dense: the same three equation lines in one fused pass
         syn = build_dense_projection(
             neurons[l - 1], neurons[l], name=_name("projection", l), dt=float(model.dt),
             clock=clock, likelihood=spec.mode != "marginal", plastic=spec.learn,
             plasticity_steps=spec.plasticity_steps,
-            float32=getattr(model, "float32", False), streams=B,
+            float32=getattr(model, "float32", False), streams=B, td_first=closed_below,
         )
         return syn, []
     if B > 1:
         # B streams on any device: W once in a weight store, read by each
         # stream's synapses through a linked variable; the plasticity sums
         # the streams' local updates into it (hee_brian.equations).
-        return _shared_weight_projection(neurons[l - 1], neurons[l], l, n_pre, n_post, B, spec,
-                                         clock=clock, plasticity_clock=plasticity_clock)
+        store, extra = _shared_weight_projection(neurons[l - 1], neurons[l], l, n_pre, n_post,
+                                                 B, spec, clock=clock,
+                                                 plasticity_clock=plasticity_clock)
+        if closed_below:
+            _td_before_error(extra[0])
+        return store, extra
     syn = Synapses(
         neurons[l - 1], neurons[l],
         projection_equations(likelihood=spec.mode != "marginal", plastic=spec.learn),
@@ -343,6 +368,8 @@ def _projection(model, spec, l, neurons, clock, plasticity_clock):
     # synapse k joins i = k // n_post to j = k % n_post, so the weight
     # vector reshapes to W[l-1] of shape (n_{l-1}, n_l)
     syn.connect(i=np.repeat(np.arange(n_pre), n_post), j=np.tile(np.arange(n_post), n_pre))
+    if closed_below:
+        _td_before_error(syn)
     if spec.learn:
         # Explicit Euler like the NumPy reference: the weight change uses
         # the state at the start of the step, so it runs after the summed

@@ -135,14 +135,32 @@ class _State:
         self.se = [np.sqrt(2 * dt / t) for t in self.te]
         self.sa = np.sqrt(2 * self.m * self.tx * dt) / self.ta \
             if ad is not None and ad.variant == "momentum" else 0.0
+        self.closed = model.closed_form
+        self.lm = model.integrator == "leimkuhler_matthews"
+        self._last = {}
+
+    def normal(self, rng, key, shape):
+        """The noise of population ``key`` for this step.
+
+        A standard normal draw, or, with Leimkuhler-Matthews, the mean of it
+        and the population's last draw.
+        """
+        z = rng.standard_normal(shape)
+        if not self.lm:
+            return z
+        last = self._last.get(key, np.zeros(shape))
+        self._last[key] = z
+        return 0.5 * (z + last)
 
     def drives(self):
         """epsbar, phi(x), eta and the prediction errors x - epsbar, per layer."""
         L, B, x = self.L, self.B, self.x
-        epsbar = [e.mean(axis=1) for e in self.eps]
         phix = [None] + [self.phi.f(x[l]) for l in range(1, L + 1)]
         eta = [(phix[l + 1] @ self.W[l].T if l < L else np.zeros((B, 1))) + self.b[l]
                for l in range(L + 1)]
+        # closed-form layers: A'(eta) of this step's eta (no interneurons)
+        epsbar = [self.fams[l].mean(eta[l]) if self.closed[l]
+                  else self.eps[l].mean(axis=1) for l in range(L + 1)]
         # hee_brian.equations.PRE_ERROR and POST_OUTPUT, in NumPy
         err = [x[l] - epsbar[l] for l in range(L + 1)]
         return epsbar, phix, eta, err
@@ -151,17 +169,20 @@ class _State:
         """Interneurons, then adaptation and neurons, layer by layer (one Euler step)."""
         L, dt, fams, x, a = self.L, self.dt, self.fams, self.x, self.a
         for l in range(L + 1):
+            if self.closed[l]:
+                continue
             self.eps[l] += dt / self.te[l] * (eta[l][:, None, :] - fams[l].gprime(self.eps[l])) \
-                + self.se[l] * rng.standard_normal(self.eps[l].shape)
+                + self.se[l] * self.normal(rng, ("eps", l), self.eps[l].shape)
         for l in range(1, L + 1):
             I = self.phi.df(x[l]) * (err[l - 1] @ self.W[l - 1]) + eta[l] - fams[l].gprime(x[l])
             if self.ad is not None:
                 if self.ad.variant == "momentum":
                     da = dt / self.ta * (-a[l] - self.m * I) \
-                        + self.sa * rng.standard_normal(a[l].shape)
+                        + self.sa * self.normal(rng, ("a", l), a[l].shape)
                 else:
                     da = dt / self.ta * (-a[l] + self.m * fams[l].gprime(x[l]))
-            x[l] = x[l] + dt / self.tx * (I - a[l]) + self.sx[l] * rng.standard_normal(x[l].shape)
+            x[l] = x[l] + dt / self.tx * (I - a[l]) \
+                + self.sx[l] * self.normal(rng, ("x", l), x[l].shape)
             if self.ad is not None:
                 a[l] = a[l] + da
 

@@ -34,11 +34,12 @@ def check_stiffness(model, W=None):
     checks = []
     for l, layer in enumerate(model.layers):
         k = layer.family.stiffness()
-        checks.append(
-            (k / model.tau_eps_layers_s[l], f"the interneurons of layer {l} "
-             f"({layer.family.describe(mark_defaults=True)}, "
-             f"tau_eps = {model.tau_eps_layers_s[l] * 1e3:g} ms)")
-        )
+        if not model.closed_form[l]:  # closed-form layers have no interneurons
+            checks.append(
+                (k / model.tau_eps_layers_s[l], f"the interneurons of layer {l} "
+                 f"({layer.family.describe(mark_defaults=True)}, "
+                 f"tau_eps = {model.tau_eps_layers_s[l] * 1e3:g} ms)")
+            )
         checks.append(
             (k / model.tau_x_s, f"the neurons of layer {l} "
              f"({layer.family.describe(mark_defaults=True)}, tau_x = {model.tau_x_s * 1e3:g} ms)")
@@ -88,7 +89,8 @@ def noise_budget(model, temperature=1.0):
     would need correlated noise; it is left and is second order in
     tau_eps/tau_x).  Var_i is the conditional variance of the layer
     below (sigma^2 for a Gaussian layer; layers whose family has no fixed
-    variance get no correction).
+    variance get no correction; a layer whose A'(eta) is used in closed
+    form adds neither lag nor noise, so the layer above it gets 1).
 
     Returns
     -------
@@ -101,7 +103,7 @@ def noise_budget(model, temperature=1.0):
     for l in range(1, len(model.layers)):
         ratio = model.tau_eps_layers_s[l - 1] / model.tau_x_s  # interneurons below
         var = model.layers[l - 1].family.fixed_variance()
-        if var is not None:
+        if var is not None and not model.closed_form[l - 1]:
             s = var ** 2 * np.sum(model.weights[l - 1] ** 2, axis=0)
             out.append(1.0 - ratio * (1.0 + 1.0 / (model.n_interneurons * temperature)) * s)
         else:

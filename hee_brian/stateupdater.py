@@ -10,6 +10,11 @@ different trajectories.  :data:`euler` is Brian2's own scheme
 (``x_new = x + dt f(x, t) + g(x, t) dW``) with the noise terms taken in
 sorted order, so the generated code, and therefore the result of a seed, is
 the same in every process.
+
+:data:`lm_euler` and :data:`lm_bulk_euler` are the Leimkuhler-Matthews
+scheme on the same code: the noise of a step is the mean of this step's and
+the previous step's standard normals (kept in ``noise_prev_<xi>``), which
+makes the stationary law of a Gaussian target exact at any stable dt.
 """
 from __future__ import annotations
 
@@ -17,7 +22,22 @@ from brian2.stateupdaters.explicit import ExplicitStateUpdater
 
 from .noise import noise_variable
 
-__all__ = ["euler", "bulk_euler"]
+__all__ = ["euler", "bulk_euler", "lm_euler", "lm_bulk_euler", "previous_noise_variable",
+           "previous_noise_declarations"]
+
+
+def previous_noise_variable(xi):
+    """Name of the state variable holding noise term ``xi``'s draw of the last step."""
+    return f"noise_prev_{xi}"
+
+
+def previous_noise_declarations(equations):
+    """Equation lines declaring the Leimkuhler-Matthews memory of each noise term."""
+    from brian2 import Equations
+
+    return "\n".join(f"{previous_noise_variable(xi)} : 1  # last step's draw of {xi} "
+                      "(Leimkuhler-Matthews)"
+                      for xi in sorted(Equations(equations).stochastic_variables))
 
 
 class _SortedNoise:
@@ -59,6 +79,38 @@ class BulkNoiseStateUpdater(OrderedNoiseStateUpdater):
         return code
 
 
+class LeimkuhlerMatthews:
+    """Wraps an explicit updater: each draw becomes the mean of it and the last one.
+
+    ``x_new = x + dt f(x) + g(x) dt**.5 (z_n + z_{n+1})/2``, with ``z_n``
+    the previous step's standard normal of the same noise term
+    (:func:`previous_noise_variable`).
+    """
+
+    def __init__(self, updater, bulk):
+        self.updater, self.bulk = updater, bulk
+
+    def __call__(self, eqs, variables=None, method_options=None):
+        code = self.updater(eqs, variables, method_options)
+        tail = []
+        for xi in sorted(eqs.stochastic_variables):
+            prev = previous_noise_variable(xi)
+            if self.bulk:
+                draw, line = noise_variable(xi), f"{xi} = dt**.5 * {noise_variable(xi)}"
+                new = f"{xi} = dt**.5 * 0.5*({draw} + {prev})"
+            else:
+                draw, line = f"_lm_{xi}", f"{xi} = dt**.5 * randn()"
+                new = f"{draw} = randn()\n{xi} = dt**.5 * 0.5*({draw} + {prev})"
+            if line not in code:
+                raise AssertionError(f"the Euler code has no line {line!r}")
+            code = code.replace(line, new)
+            tail.append(f"{prev} = {draw}")
+        return code + "\n" + "\n".join(tail)
+
+    def can_integrate(self, equations, variables, method_options=None):
+        return self.updater.can_integrate(equations, variables, method_options)
+
+
 _SCHEME = "x_new = x + dt * f(x,t) + g(x,t) * dW"
 
 #: Forward Euler-Maruyama, as Brian2's ``euler``, independent of hash order.
@@ -66,3 +118,9 @@ euler = OrderedNoiseStateUpdater(_SCHEME, stochastic="additive")
 
 #: :data:`euler` with the noise drawn in bulk (:mod:`hee_brian.noise`).
 bulk_euler = BulkNoiseStateUpdater(_SCHEME, stochastic="additive")
+
+#: Leimkuhler-Matthews on :data:`euler` (noise from ``randn()``).
+lm_euler = LeimkuhlerMatthews(euler, bulk=False)
+
+#: Leimkuhler-Matthews on :data:`bulk_euler` (noise from :mod:`hee_brian.noise`).
+lm_bulk_euler = LeimkuhlerMatthews(bulk_euler, bulk=True)

@@ -40,6 +40,8 @@ def config(model):
         "readout": model.readout,
         "rate_scale": float(model.rate_scale / Hz),
         "noise_budget": model.use_noise_budget,
+        "interneurons": model.interneurons,
+        "integrator": model.integrator,
     }
 
 
@@ -59,7 +61,7 @@ def from_config(cls, cfg, **overrides):
     run = {k: overrides.pop(k) for k in EXECUTION_SETTINGS if k in overrides}
     unknown = set(overrides) - {"layers", "phi", "tau_x", "tau_eps", "n_interneurons",
                                 "adaptation", "dt", "seed", "readout", "rate_scale",
-                                "noise_budget"}
+                                "noise_budget", "interneurons", "integrator"}
     if unknown:
         raise HEEParameterError(
             f"unknown model settings {sorted(unknown)}; give model parameters "
@@ -76,7 +78,8 @@ def from_config(cls, cfg, **overrides):
                n_interneurons=cfg["n_interneurons"], adaptation=adaptation,
                dt=cfg["dt"] * second, seed=cfg["seed"], readout=cfg["readout"],
                rate_scale=cfg["rate_scale"] * Hz, noise_budget=cfg.get("noise_budget", True),
-               **run)
+               interneurons=cfg.get("interneurons", "sampling"),
+               integrator=cfg.get("integrator", "euler"), **run)
 
 
 def _write_npz(path, arrays):

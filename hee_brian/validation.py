@@ -179,6 +179,15 @@ def as_threads(threads):
     return int(threads)
 
 
+def as_choice(value, name, choices):
+    """``value`` if it is one of ``choices`` (strings), else a clear refusal."""
+    if not isinstance(value, str) or value not in choices:
+        raise HEEParameterError(
+            f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}."
+        )
+    return value
+
+
 def check_layers(layers, layer_class):
     """At least two layers, each a ``layer_class`` (the observation layer first)."""
     if not isinstance(layers, (list, tuple)) or len(layers) < 2:

@@ -17,21 +17,25 @@ KL between the sets and its estimation floor, ESS and R-hat on both sides
 (:func:`hee_brian.analysis.posterior.compare_to_reference`).  Each
 ``--settings`` name is a set of sampler settings applied to the loaded
 model: ``model`` (what the V1 model ships with), ``accurate`` (the
-library's accurate setting: K = 4, tau_eps = tau_x/40, dt = tau_x/400);
+library's accurate setting: K = 4, tau_eps = tau_x/40, dt = tau_x/400),
+``closed_form_lm`` (``interneurons="closed_form"``: the pixel layer's
+A'(eta) = sigma_0^2 eta in closed form, and Leimkuhler-Matthews steps, at
+the model's dt = tau_x/200) and ``closed_form_lm_dt125`` (the same at
+dt = tau_x/125, the coarsest step the top layer's interneurons allow);
 each reports its cost in simulated steps and tau_x per wall-clock second.
-The :data:`CANDIDATES` are samplers the network does not have yet, written
-in NumPy on the same chains, noise and lengths: exact A'(eta_0) for the
-Gaussian layer 0, with Euler-Maruyama or Leimkuhler-Matthews steps
-(docs/sampling.md says what they show).
+The :data:`CANDIDATES` are the same samplers written in NumPy on the same
+chains and lengths (with Euler-Maruyama steps too), the measurement that
+chose them (docs/sampling.md).
 
 Writes to ``--out`` (default ``output/posterior_vs_nuts``): ``summary.json``
 (every statistic, per patch and setting), ``table.md`` and
 ``nuts_check.png`` (variance ratios per latent and per direction).
 
 How long it takes, on 2 cores: per patch, NUTS about 25 s (4 x 8000
-steps), the network about 10 s for ``model`` and 30 s for ``accurate``
-(plus one compilation per setting), the four candidates about 65 s: about
-7 minutes for the defaults.
+steps), the network about 10 s for ``model``, 30 s for ``accurate`` and
+5-10 s for each closed-form setting (plus one compilation per setting), the
+four NumPy candidates about 65 s: about 9 minutes for the defaults
+(``--no-candidates``: about 5).
 
 Example::
 
@@ -65,6 +69,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
     "model": {},
     "accurate": {"n_interneurons": 4, "tau_eps": 1 / 40, "dt": 1 / 400},
+    "closed_form_lm": {"interneurons": "closed_form", "integrator": "leimkuhler_matthews"},
+    # the coarsest step the top layer's own interneurons allow (tau_eps = 5 ms)
+    "closed_form_lm_dt125": {"interneurons": "closed_form", "integrator": "leimkuhler_matthews",
+                             "dt": 1 / 125},
 }
 
 #: Candidate samplers, in NumPy, for a clamped Gaussian layer 0 under one
@@ -225,9 +233,12 @@ def table(results, args):
         "NUTS mean| in NUTS sd; var ratio: network / NUTS variance per latent; 5 stiffest: "
         "the ratio along the 5 smallest-variance eigen-directions of the NUTS covariance; KL "
         "between the fitted Gaussians, floor from splitting each sample set in two. "
-        "Settings: `model` as the V1 model ships, `accurate` K = 4, tau_eps = tau_x/40, "
-        "dt = tau_x/400; rows marked NumPy are candidate samplers the network does not have "
-        "yet (`CANDIDATES` in the script), whose steps/s are NumPy's and not comparable. "
+        "Settings: `model` as the V1 model ships (K = 1, tau_eps = 0.045 tau_x, dt = "
+        "tau_x/200, Euler); `accurate` K = 4, tau_eps = tau_x/40, dt = tau_x/400; "
+        "`closed_form_lm` `interneurons=\"closed_form\"` (pixel A' = sigma_0^2 eta, no pixel "
+        "interneurons) with Leimkuhler-Matthews steps at dt = tau_x/200, `_dt125` at "
+        "tau_x/125. Rows marked NumPy are the same samplers in NumPy (`CANDIDATES` in the "
+        "script), whose steps/s are NumPy's and not comparable. "
         "Regenerate with `python simulations/posterior_vs_nuts.py --update-docs`.\n\n"
     )
     return intro + markdown_table(head, rows)

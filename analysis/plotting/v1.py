@@ -114,7 +114,7 @@ def plot_tuning_examples(thetas, freqs, rates, counts, circular_variance, window
 
 
 def plot_cdf_comparison(values, reference_cdf=None, grid=None, axes=None, xlabel="",
-                        reference_label="macaque V1", ks=None):
+                        reference_label="macaque V1", ks=None, binned=None):
     """Empirical CDF of model values against a reference CDF.
 
     Parameters
@@ -129,7 +129,10 @@ def plot_cdf_comparison(values, reference_cdf=None, grid=None, axes=None, xlabel
         The property, with its unit.
     reference_label : str
     ks : float, optional
-        KS similarity, shown as the title.
+        Unbinned KS similarity, shown as the title.
+    binned : dict, optional
+        :func:`analysis.v1_data.binned_ks_similarity` output, shown as a
+        second title line (mean +- sd over the bootstrap, and the ceiling).
 
     Returns
     -------
@@ -142,8 +145,14 @@ def plot_cdf_comparison(values, reference_cdf=None, grid=None, axes=None, xlabel
         ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", label=f"model (n={v.size})")
     if reference_cdf is not None and grid is not None:
         ax.plot(grid, reference_cdf(grid), color="tab:orange", label=reference_label)
+    title = []
     if ks is not None:
-        ax.set_title(f"KS similarity {ks:.2f}" if np.isfinite(ks) else "KS: n/a")
+        title.append(f"KS similarity {ks:.2f}" if np.isfinite(ks) else "KS: n/a")
+    if binned is not None and np.isfinite(binned["mean"]):
+        title.append(f"binned KS {binned['mean']:.2f} +- {binned['sd']:.2f} "
+                     f"(ceiling {binned['ceiling']:.2f})")
+    if title:
+        ax.set_title("\n".join(title), fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("cumulative fraction")
     ax.legend(fontsize=8)
@@ -163,7 +172,7 @@ def plot_tuning_distributions(props, comparison, axes=None):
         ``orientation_bandwidth_deg``, ``sf_bandwidth_oct``, ``peak_sf``).
     comparison : dict
         :func:`analysis.tuning.compare_with_v1` output (its ``ks_similarity``
-        values are the panel titles).
+        and ``binned_ks`` values are the panel titles).
     axes : array of 4 Axes, optional
 
     Returns
@@ -178,7 +187,8 @@ def plot_tuning_distributions(props, comparison, axes=None):
              ("sf_bandwidth_oct", "SF bandwidth (octaves)", np.linspace(0, 4, 200))]
     for ax, (key, label, grid) in zip(axes, items):
         plot_cdf_comparison(props[key], v1_data.reference_cdf(key), grid, axes=ax, xlabel=label,
-                            ks=comparison[key]["ks_similarity"])
+                            ks=comparison[key]["ks_similarity"],
+                            binned=comparison[key].get("binned_ks"))
     ax = axes[3]
     psf = np.asarray(props["peak_sf"], dtype=float)
     psf = psf[np.isfinite(psf)]
@@ -188,7 +198,13 @@ def plot_tuning_distributions(props, comparison, axes=None):
         grid = np.linspace(-4, 4, 200)
         ax.plot(grid, v1_data.de_valois_log_sf_cdf()(grid), color="tab:orange",
                 label="V1 (De Valois 1982)")
-        ax.set_title(f"KS similarity {comparison['peak_sf_spread']['ks_similarity']:.2f}")
+        spread = comparison["peak_sf_spread"]
+        title = f"KS similarity {spread['ks_similarity']:.2f}"
+        if "binned_ks" in spread:
+            b = spread["binned_ks"]
+            title += (f"\nbinned KS {b['mean']:.2f} +- {b['sd']:.2f} "
+                      f"(ceiling {b['ceiling']:.2f})")
+        ax.set_title(title, fontsize=9)
     ax.set_xlabel("log2(peak SF / median)")
     ax.set_ylabel("cumulative fraction")
     ax.legend(fontsize=8)

@@ -37,6 +37,7 @@
             }
         }
     }
+    {% set error_code %}
     {% if likelihood or plastic %}
     {
         // err = x_pre - epsbar_pre: Brian2 code; synapse i*n_post joins pre i
@@ -56,6 +57,10 @@
         }
     }
     {% endif %}
+    {% endset %}
+    {% if (likelihood or plastic) and not td_first %}
+    {{ error_code }}
+    {% endif %}
     {% if plastic %}
     const int64_t _step = {{get_array_name(variables['t_in_timesteps'])}}[0];
     const bool _plastic_now = (_step % {{plasticity_steps}}) == 0;
@@ -69,7 +74,40 @@
     static std::vector<_real> _likbuf((size_t)_B * _n_post);
     _real* _lik_v = _likbuf.data();
     {% endif %}
-    {% if streams == 1 %}
+    {% if streams == 1 and td_first %}
+    // One stream, the layer below in closed form: td first (its epsbar reads
+    // it), then the error, then a second pass for lik and the update.
+    for (int _i = 0; _i < _n_pre; _i++)
+    {
+        const _real* __restrict _row = _W + (size_t)_i * _n_post;
+        _real _acc = 0;
+        for (int _j = 0; _j < _n_post; _j++) _acc += _row[_j] * _phi_v[_j];
+        _td[_i] = _acc;
+    }
+    {% if likelihood or plastic %}
+    {{ error_code }}
+    {% endif %}
+    {% if likelihood %}
+    for (int _j = 0; _j < _n_post; _j++) _lik_v[_j] = 0;
+    {% endif %}
+    for (int _i = 0; _i < _n_pre; _i++)
+    {
+        _real* __restrict _row = _W + (size_t)_i * _n_post;
+        {% if likelihood or plastic %}
+        const _real _e = _err_v[_i];
+        {% else %}
+        const _real _e = 0;
+        {% endif %}
+        const _real _c = _rate * _e;
+        #pragma GCC ivdep
+        for (int _j = 0; _j < _n_post; _j++)
+        {
+            const _real _w = _row[_j];
+            {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
+            if (_plastic_now) _row[_j] = _w + _c * _phi_v[_j];
+        }
+    }
+    {% elif streams == 1 %}
     // One stream: one pass over W reads each weight once for both sums and
     // writes it once with its update.
     {% if likelihood %}
@@ -132,6 +170,8 @@
     static std::vector<_real> _tdbuf((size_t)_B * _n_pre);
     _real* _td_v = _tdbuf.data();
     {% endif %}
+    // td for every stream, then (the layer below in closed form: its epsbar
+    // reads this step's td) the error, then lik
     {{ openmp_pragma('parallel-static') }}
     for (int _sb = 0; _sb < _stream_blocks; _sb++)
     {
@@ -139,12 +179,25 @@
         {{gemm}}(CblasRowMajor, CblasNoTrans, CblasTrans, _ns, _n_pre, _n_post,
                  1, _phi_v + (size_t)_s0 * _n_post, _n_post, _W, _n_post,
                  0, _td_v + (size_t)_s0 * _n_pre, _n_pre);
-        {% if likelihood %}
+    }
+    {% if td_first %}
+    {% if wtype == 'float' %}
+    for (size_t _k = 0; _k < (size_t)_B * _n_pre; _k++) _td[_k] = _td_v[_k];
+    {% endif %}
+    {% if likelihood or plastic %}
+    {{ error_code }}
+    {% endif %}
+    {% endif %}
+    {% if likelihood %}
+    {{ openmp_pragma('parallel-static') }}
+    for (int _sb = 0; _sb < _stream_blocks; _sb++)
+    {
+        const int _s0 = _sb * _block, _ns = std::min(_block, _B - _s0);
         {{gemm}}(CblasRowMajor, CblasNoTrans, CblasNoTrans, _ns, _n_post, _n_pre,
                  1, _err_v + (size_t)_s0 * _n_pre, _n_pre, _W, _n_post,
                  0, _lik_v + (size_t)_s0 * _n_post, _n_post);
-        {% endif %}
     }
+    {% endif %}
     if (_plastic_now)
     {
         {{ openmp_pragma('parallel-static') }}
@@ -156,7 +209,7 @@
                      _W + (size_t)_i0 * _n_post, _n_post);
         }
     }
-    {% if wtype == 'float' %}
+    {% if wtype == 'float' and not td_first %}
     for (size_t _k = 0; _k < (size_t)_B * _n_pre; _k++) _td[_k] = _td_v[_k];
     {% endif %}
     {% endif %}

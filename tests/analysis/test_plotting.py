@@ -255,6 +255,9 @@ def test_tuning_distributions(given):
     assert all(len(ax.lines) == 2 for ax in axes)  # model step curve and reference
     assert axes[1].get_xlabel() == "orientation bandwidth (deg)"
     assert axes[0].get_title().startswith("KS similarity")
+    b = comparison["circular_variance"]["binned_ks"]
+    assert axes[0].get_title().endswith(f"binned KS {b['mean']:.2f} +- {b['sd']:.2f} "
+                                        f"(ceiling {b['ceiling']:.2f})")
     ax = plotting.plot_cdf_comparison([1.0, np.nan, 2.0], xlabel="x (s)")
     assert len(ax.lines) == 1 and ax.get_ylabel() == "cumulative fraction"
 

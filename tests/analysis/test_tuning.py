@@ -103,6 +103,40 @@ def test_ks_similarity_exact_cases():
     assert np.isnan(v1_data.ks_similarity([np.nan], cdf))
 
 
+def test_binned_ks_similarity_exact_cases():
+    """Marques et al. 2021's score: a hand-computed case, the extremes, and the ceiling."""
+    bins = np.array([0.0, 1.0, 2.0, 3.0])
+    q = np.array([0.5, 0.25, 0.25])
+    # every model value in the first bin: KS = 1 - q_0 = 0.5; the largest distance
+    # from q is max(1 - q_0, 1 - q_last) = 0.75 -> similarity 1 - 0.5/0.75
+    r = v1_data.binned_ks_similarity(np.full(20, 0.5), bins, q, n_cells=10, n_boot=50)
+    assert r["mean"] == pytest.approx(1 - 0.5 / 0.75, abs=1e-12) and r["sd"] == 0
+    # all in the last bin (values beyond the range are clipped into it): similarity 0
+    r = v1_data.binned_ks_similarity([7.0, 9.0], bins, q, n_cells=10, n_boot=50)
+    assert r["mean"] == pytest.approx(0.0, abs=1e-12)
+    # values drawn from q itself score like the ceiling, within a few of its sds
+    rng = np.random.default_rng(0)
+    v = rng.choice([0.5, 1.5, 2.5], size=5000, p=q)
+    r = v1_data.binned_ks_similarity(v, bins, q, n_cells=100, n_boot=400, seed=1)
+    # two means of 400 draws (4 standard errors of their difference), plus the
+    # model sample's own KS distance from q (1.36/sqrt(5000) at 95 %, over KS_max)
+    tol = 4 * np.sqrt(2) * r["ceiling_sd"] / np.sqrt(400) + 1.36 / np.sqrt(5000) / 0.75
+    assert abs(r["mean"] - r["ceiling"]) < tol
+    assert 0.8 < r["ceiling"] < 1 and r["ceiled"] == pytest.approx(r["mean"] / r["ceiling"])
+    assert np.isnan(v1_data.binned_ks_similarity([np.nan], bins, q, 10)["mean"])
+
+
+def test_reference_histograms_are_the_published_ones():
+    bins, probs, n, what = v1_data.reference_histogram("circular_variance")
+    assert len(bins) == 14 and n == 308 and probs.sum() == pytest.approx(1)
+    # the published quartiles, at the bin edges: exactly the reference CDF there
+    cdf = v1_data.reference_cdf("circular_variance")
+    np.testing.assert_allclose(np.r_[0, np.cumsum(probs)], cdf(bins), atol=1e-12)
+    assert cdf(0.60) == 0.5
+    bins, probs, n, what = v1_data.de_valois_log_sf_histogram()
+    assert n == 148 and probs[4] == pytest.approx(25 / 148) and "De Valois" in what
+
+
 def test_de_valois_cdf_is_centred():
     cdf = v1_data.de_valois_log_sf_cdf()
     assert cdf(0.0) == pytest.approx(0.5)

@@ -102,6 +102,25 @@ def test_streams_dense_equals_shared_weight_synapses():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("streams", [1, 3])
+def test_closed_form_dense_equals_synapses_learning(streams):
+    """interneurons='closed_form' (layers 0 and 2 Gaussian: no interneurons; the
+    fused pass sums td before the error) and Leimkuhler-Matthews steps: the two
+    paths learn the same weights and biases, as with sampling interneurons."""
+    kwds = dict(interneurons="closed_form", integrator="leimkuhler_matthews")
+    dense = learn_once("dense", streams=streams, **kwds)
+    syn = learn_once("synapses", streams=streams, **kwds)
+    sampling = learn_once("dense", streams=streams)
+    assert dense.closed_form == (True, False, True)
+    for l in range(2):
+        np.testing.assert_allclose(dense.weights[l], syn.weights[l], rtol=0, atol=FP_TOL)
+        # a different sampler: not the weights the interneurons' path learns
+        assert np.max(np.abs(dense.weights[l] - sampling.weights[l])) > 1e-4
+    for l in range(3):
+        np.testing.assert_allclose(dense.biases[l], syn.biases[l], rtol=0, atol=FP_TOL)
+
+
+@pytest.mark.slow
 def test_streams_dense_equals_shared_weight_synapses_in_inference():
     x0 = np.random.default_rng(3).normal(0, 1, (2, 16))
     recs = {p: three_layer(p).infer(x0, 20 * ms, presentation=20 * ms, spikes=False, seed=12,

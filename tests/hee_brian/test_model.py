@@ -35,6 +35,8 @@ def small_model(**kwds):
         ({"dt": 0.2 * ms}, r"dt = 0.2 ms is too large for the interneurons of layer 1 .*"
                            r"Choose dt <= 0.0489\*ms"),
         ({"adaptation": "momentum"}, "adaptation must be None or hee_brian.Adaptation"),
+        ({"interneurons": "exact"}, "interneurons must be one of 'sampling', 'closed_form'"),
+        ({"integrator": "heun"}, "integrator must be one of 'euler', 'leimkuhler_matthews'"),
     ],
 )
 def test_bad_model_parameters_are_refused_by_name(kwds, match):
@@ -117,6 +119,59 @@ def test_printing_a_model_shows_its_equations():
                   "dw/dt = eta_w*(x_pre - epsbar_pre)*phix_post", "lam*x/sqrt(x**2 + delta**2)",
                   "x = stimulus(timestep(t, presentation)*second, i)"):
         assert piece in text, piece
+
+
+def test_closed_form_layers_and_the_integrator_show_and_persist(tmp_path):
+    """interneurons='closed_form' replaces the interneurons of Gaussian layers only:
+    printed, in the structure (its own compiled project), the noise budget above
+    them is 1, their interneuron dt check is gone, and save/load keeps both settings."""
+    model = small_model(interneurons="closed_form", integrator="leimkuhler_matthews")
+    assert model.closed_form == (True, False, True)  # gaussian, sparse, gaussian
+    text = str(model)
+    assert "epsbar = sigma**2*eta : 1  # A'(eta) in closed form" in text
+    assert "# layer 0 interneurons" not in text and "# layer 1 interneurons" in text
+    assert "integrator: leimkuhler_matthews" in text
+    assert "interneurons='closed_form', integrator='leimkuhler_matthews'" in repr(model)
+    assert model.structure() != small_model().structure()
+    rng = np.random.default_rng(0)
+    model.set_weights(W=[rng.normal(size=(6, 4)), rng.normal(size=(4, 2))])
+    budget = model.noise_budget()
+    assert np.all(budget[1] == 1)  # no pixel interneurons: nothing to make up for
+    sampling = small_model()
+    sampling.set_weights(W=model.weights)
+    assert np.all(sampling.noise_budget()[1] < 1)
+    model.save(tmp_path / "m.npz")
+    loaded = hb.HEEModel.load(tmp_path / "m.npz")
+    assert loaded.closed_form == model.closed_form and loaded.integrator == model.integrator
+    # a step the pixel interneurons (tau_eps = 0.25 ms) could not take is fine without them
+    fast_pixels = [hb.Layer(4, "gaussian", sigma=0.1), hb.Layer(2, "gaussian")]
+    with pytest.raises(hb.HEEParameterError, match="interneurons of layer 0"):
+        hb.HEEModel(fast_pixels, dt=0.01 * ms)
+    hb.HEEModel(fast_pixels, dt=0.01 * ms, interneurons="closed_form")
+
+
+def test_numpy_reference_closed_form_and_lm_are_exact_at_a_coarse_dt():
+    """The NumPy reference of the same equations: at dt = tau_x/20, Leimkuhler-
+    Matthews with closed-form A' samples a Gaussian posterior exactly along its
+    stiffest direction, Euler-Maruyama 1/(1 - lam dt/2) too wide (4 standard
+    errors of a variance estimate from nearly independent samples)."""
+    from hee_brian.models import linear_gaussian
+    from hee_brian.reference import gaussian_posterior, simulate
+
+    for integrator in ("leimkuhler_matthews", "euler"):
+        model = linear_gaussian.build(n_obs=6, n_latent=3, weight_seed=2, column_norm=1.2,
+                                      seed=0, interneurons="closed_form", integrator=integrator,
+                                      dt=0.5 * ms)
+        x0 = linear_gaussian.sample_image(model, 1)
+        mean, cov = gaussian_posterior(model, x0)
+        lam, V = np.linalg.eigh(cov)
+        h = 0.05  # dt / tau_x
+        res = simulate(model, x0, 8000, record_every=5, streams=64, seed=2)
+        proj = (res["x"][1][20:] - mean) @ V[:, 0]
+        ratio = proj.var() / lam[0]
+        expected = 1.0 if integrator != "euler" else 1 / (1 - h / lam[0] / 2)
+        assert 0.3 < h / lam[0] < 1.0
+        assert abs(ratio - expected) < 4 * expected * np.sqrt(2 / proj.size), (integrator, ratio)
 
 
 @pytest.mark.parametrize("variant", [None, "momentum", "activity"])

@@ -12,7 +12,8 @@ from brian2 import ms, second
 from scipy.stats import norm
 
 import hee_brian as hb
-from hee_brian.analysis.posterior import gaussian_kl, integrated_autocorrelation_time, ks_distance
+from hee_brian.analysis.posterior import (gaussian_kl, integrated_autocorrelation_time, ks_distance,
+                                         variance_ratio)
 from hee_brian.models import linear_gaussian
 from hee_brian.reference import gaussian_posterior
 
@@ -70,6 +71,47 @@ def test_single_interneuron_without_correction_is_measurably_biased():
     var_ratio = np.mean(np.diag(np.cov(x.T)) / np.diag(cov))
     assert gaussian_kl(x.mean(0), np.cov(x.T), mean, cov) > 0.3
     assert 1.15 < var_ratio < 1.6
+
+
+@pytest.mark.parametrize("device, streams, projection",
+                         [("cpp_standalone", 1, "auto"), ("cpp_standalone", 4, "auto"),
+                          ("cpp_standalone", 4, "synapses")],
+                         ids=["dense, 1 stream", "dense, 4 streams", "synapses, 4 streams"])
+def test_closed_form_with_leimkuhler_matthews_is_exact_at_a_coarse_dt(device, streams,
+                                                                     projection):
+    """interneurons='closed_form' and Leimkuhler-Matthews steps at dt = tau_x/50.
+
+    The stiffest posterior direction relaxes at rate lam = 1/var_min (units of
+    1/tau_x), lam dt/tau_x ~ 0.7 here: Euler-Maruyama's stationary variance
+    there is 1/(1 - lam dt/2) ~ 1.5x too large (checked below), LM's is exact.
+    Along each eigen-direction, samples every 2 ms (tau_x/5) of 4 x 50 s are
+    nearly independent for the stiff directions (relaxation < tau_x/10) and
+    about tau_x/lam_k apart for the others; each variance ratio is held to 4
+    standard errors sqrt(2 tau_k / n) of its own direction.
+    """
+    model, x0 = linear_gaussian_problem(interneurons="closed_form",
+                                        integrator="leimkuhler_matthews", dt=0.2 * ms,
+                                        device=device, projection=projection)
+    assert model.closed_form == (True, True) and np.all(model.noise_budget()[1] == 1)
+    mean, cov = gaussian_posterior(model, x0)
+    lam, V = np.linalg.eigh(cov)
+    assert 0.5 < 0.02 / lam[0] < 1.0  # the regime where Euler's error is large
+    rec = model.infer(np.tile(x0, (streams, 1)), 200 / streams * second, record_every=2 * ms,
+                      spikes=False, streams=streams)
+    X = rec.x[1][50:].reshape(-1, streams, 8)
+    ratios = variance_ratio(X, cov)
+    for k in range(8):
+        tau_k = max(1.0, 2 * lam[k] / 0.2)  # samples per relaxation time 2 var_k tau_x
+        tol = 4 * np.sqrt(2 * tau_k / (X.shape[0] * X.shape[1]))
+        assert abs(ratios[k] - 1) < tol, (k, ratios[k], tol)
+    # the same model with Euler-Maruyama steps: the stiffest direction is too wide
+    euler, _ = linear_gaussian_problem(interneurons="closed_form", dt=0.2 * ms, device=device,
+                                       projection=projection)
+    rec = euler.infer(np.tile(x0, (streams, 1)), 200 / streams * second, record_every=2 * ms,
+                      spikes=False, streams=streams)
+    stiff = variance_ratio(rec.x[1][50:].reshape(-1, streams, 8), cov)[0]
+    expected = 1 / (1 - 0.02 / lam[0] / 2)
+    assert abs(stiff - expected) < 4 * expected * np.sqrt(2 / (X.shape[0] * X.shape[1]))
 
 
 def sparse_posterior_density(model, x0, grid):
