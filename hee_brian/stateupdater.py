@@ -18,6 +18,7 @@ makes the stationary law of a Gaussian target exact at any stable dt.
 """
 from __future__ import annotations
 
+from brian2 import Equations
 from brian2.stateupdaters.explicit import ExplicitStateUpdater
 
 from .noise import noise_variable
@@ -33,8 +34,6 @@ def previous_noise_variable(xi):
 
 def previous_noise_declarations(equations):
     """Equation lines declaring the Leimkuhler-Matthews memory of each noise term."""
-    from brian2 import Equations
-
     return "\n".join(f"{previous_noise_variable(xi)} : 1  # last step's draw of {xi} "
                       "(Leimkuhler-Matthews)"
                       for xi in sorted(Equations(equations).stochastic_variables))
