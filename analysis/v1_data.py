@@ -126,11 +126,8 @@ def de_valois_log_sf_cdf(population="simple_foveal"):
     each centred on its own median.  Counts are spread uniformly in log SF
     within each histogram bin.
     """
-    edges = np.log2(np.array(DE_VALOIS_1982_SF["bin_edges_cpd"]))
-    counts = np.array(DE_VALOIS_1982_SF["counts"][population], dtype=float)
-    cum = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
-    median = np.interp(0.5, cum, edges)
-    knots = edges - median
+    knots, probs, _, _ = de_valois_log_sf_histogram(population)
+    cum = np.concatenate([[0.0], np.cumsum(probs)])
     return lambda x: np.interp(x, knots, cum, left=0.0, right=1.0)
 
 

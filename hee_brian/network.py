@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import (
     Clock,
-    Equations,
     second,
     Network,
     NeuronGroup,
@@ -247,8 +246,9 @@ def _noisy_group(model, n, eqs, *, seed_holder, clock, threshold=None, **kwds):
     otherwise Brian2's ``randn()`` and ``rand()`` draw them.
     """
     lm = getattr(model, "integrator", "euler") == "leimkuhler_matthews"
-    if lm and Equations(eqs).stochastic_variables:
-        eqs += "\n" + previous_noise_declarations(eqs)
+    memory = previous_noise_declarations(eqs) if lm else ""
+    if memory:
+        eqs += "\n" + memory
     if getattr(model, "noise_impl", "randn") != "bulk":
         return NeuronGroup(n, eqs, threshold=threshold, method=lm_euler if lm else euler,
                            clock=clock, **kwds)

@@ -61,6 +61,7 @@ from hee_brian.analysis.plotting import plot_reference_check, save_figure  # noq
 from hee_brian.datasets import natural_images as ni  # noqa: E402
 from hee_brian.models import v1  # noqa: E402
 from hee_brian.nuts import nuts_posterior  # noqa: E402
+from hee_brian.reference import simulate  # noqa: E402
 from hee_brian.report import fmt, log, markdown_table, publish  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,17 +76,16 @@ SETTINGS = {
                              "dt": 1 / 125},
 }
 
-#: Candidate samplers, in NumPy, for a clamped Gaussian layer 0 under one
-#: latent layer: the latents' Langevin dynamics with A'(eta_0) = sigma_0^2
-#: eta_0 in closed form (what exact, instantaneous interneurons would give),
-#: integrated with Euler-Maruyama ("em") or Leimkuhler-Matthews ("lm": the
-#: noise of a step is the mean of two consecutive draws, which makes the
-#: stationary law of a Gaussian target exact), at dt = tau_x / divisor.
+#: Candidate samplers, in the NumPy reference of the same equations: A'(eta_0)
+#: = sigma_0^2 eta_0 in closed form (what exact, instantaneous interneurons
+#: would give), integrated with Euler-Maruyama ("em") or Leimkuhler-Matthews
+#: ("lm": the noise of a step is the mean of two consecutive draws, which makes
+#: the stationary law of a Gaussian target exact), at dt = tau_x / divisor.
 CANDIDATES = {
     "exact A', EM, dt=tau_x/200": ("em", 200),
     "exact A', EM, dt=tau_x/400": ("em", 400),
     "exact A', LM, dt=tau_x/200": ("lm", 200),
-    "exact A', LM, dt=tau_x/100": ("lm", 100),
+    "exact A', LM, dt=tau_x/125": ("lm", 125),
 }
 
 
@@ -113,9 +113,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def load(path, setting):
-    """The trained model with one setting's sampler overrides (times in tau_x)."""
-    base = hb.HEEModel.load(path)
+def load(path, base, setting):
+    """The trained model ``base`` (read from ``path``) with one setting's overrides.
+
+    Times in :data:`SETTINGS` are in units of tau_x.
+    """
     tau_x = base.tau_x_s
     over = {}
     for key, value in SETTINGS[setting].items():
@@ -152,31 +154,26 @@ def network_samples(model, x0, args):
 
 
 def candidate_samples(model, x0, scheme, divisor, args):
-    """Samples of a candidate sampler (:data:`CANDIDATES`), (T, streams, n_1), and its cost."""
-    if len(model.layers) != 2 or model.layers[0].family.log_partition(0.0) is None:
-        raise SystemExit("the candidate samplers are written for one latent layer above a "
-                         "Gaussian layer 0")
-    rng = np.random.default_rng(args.seed)
-    W, (b0, b1) = model.weights[0], model.biases
-    s0sq, fam, phi = model.layers[0].family.sigma ** 2, model.layers[1].family, model.phi_fn
-    h = 1.0 / divisor  # dt in tau_x
-    x = np.zeros((args.streams, W.shape[1]))
-    xi = rng.standard_normal(x.shape)
-    record, burn = divisor // 4, int(args.burn_in * divisor)
-    out = []
+    """Samples of a candidate sampler (:data:`CANDIDATES`), (T, streams, n_1), and its cost.
+
+    The NumPy reference of the network's equations
+    (:func:`hee_brian.reference.simulate`) on the model with
+    ``interneurons="closed_form"``, the candidate's integrator and dt.
+    """
+    integrator = {"em": "euler", "lm": "leimkuhler_matthews"}[scheme]
+    cand = hb.HEEModel.from_config(model.config(), interneurons="closed_form",
+                                   integrator=integrator, dt=model.tau_x_s / divisor)
+    cand.set_weights(W=model.weights, b=model.biases)
+    if not cand.closed_form[0]:
+        raise SystemExit("the candidate samplers need a Gaussian layer 0 (A' in closed form)")
+    record = divisor // 4  # every tau_x/4, like the network
     t0 = time.perf_counter()
-    for n in range(int(args.duration * divisor)):
-        err = x0 - s0sq * (phi.f(x) @ W.T + b0)  # x_0 - A'(eta_0), exactly
-        drift = phi.df(x) * (err @ W) + b1 - fam.gprime(x)
-        xi_next = rng.standard_normal(x.shape)
-        noise = xi_next if scheme == "em" else 0.5 * (xi + xi_next)
-        x = x + h * drift + np.sqrt(2 * h) * noise
-        xi = xi_next
-        if n >= burn and n % record == 0:
-            out.append(x.copy())
+    res = simulate(cand, x0, int(args.duration * divisor), record_every=record,
+                   streams=args.streams, seed=args.seed)
     wall = time.perf_counter() - t0
-    return np.array(out), {"run_s": wall, "steps_per_s": args.duration * divisor / wall,
-                           "tau_x_per_s": args.duration / wall, "numpy": True}
+    X = res["x"][1][int(args.burn_in * divisor) // record:]
+    return X, {"run_s": wall, "steps_per_s": args.duration * divisor / wall,
+               "tau_x_per_s": args.duration / wall, "numpy": True}
 
 
 def summarise(c):
@@ -253,6 +250,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     base = hb.HEEModel.load(args.model)
+    networks = {setting: load(args.model, base, setting) for setting in args.settings}
     patches = test_patches(base, args.patches, seed=1000 + args.seed)
     results = {"model": str(args.model), "settings": {k: SETTINGS[k] for k in args.settings},
                "candidates": {} if args.no_candidates else CANDIDATES, "runs": [], "nuts": []}
@@ -270,7 +268,7 @@ def main(argv=None):
             runs += [(name, CANDIDATES[name]) for name in CANDIDATES]
         for setting, candidate in runs:
             if candidate is None:
-                X, cost = network_samples(load(args.model, setting), x0, args)
+                X, cost = network_samples(networks[setting], x0, args)
             else:
                 X, cost = candidate_samples(base, x0, *candidate, args)
             c = P.compare_to_reference(X, ref["x"][1])

@@ -18,6 +18,7 @@ only returns one that GCC accepted for these flags.  Set
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shlex
@@ -53,7 +54,12 @@ def enabled() -> bool:
 
 def _compiler():
     """The C++ compiler the makefile runs (make's ``$(CXX)``) and whether it is GCC."""
-    cxx = os.environ.get("CXX") or "g++"
+    return _identify(os.environ.get("CXX") or "g++")
+
+
+@functools.lru_cache(maxsize=None)
+def _identify(cxx):
+    """(cxx, its ``--version`` line if it is GCC else ""), asked once per process."""
     exe = shutil.which(shlex.split(cxx)[0])
     if exe is None:
         return cxx, ""

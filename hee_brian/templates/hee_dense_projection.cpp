@@ -98,14 +98,24 @@
         {% else %}
         const _real _e = 0;
         {% endif %}
-        const _real _c = _rate * _e;
-        #pragma GCC ivdep
-        for (int _j = 0; _j < _n_post; _j++)
+        if (_plastic_now)
         {
-            const _real _w = _row[_j];
-            {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
-            if (_plastic_now) _row[_j] = _w + _c * _phi_v[_j];
+            const _real _c = _rate * _e;
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++)
+            {
+                const _real _w = _row[_j];
+                {% if likelihood %}_lik_v[_j] += _w * _e;{% endif %}
+                _row[_j] = _w + _c * _phi_v[_j];
+            }
         }
+        {% if likelihood %}
+        else
+        {
+            #pragma GCC ivdep
+            for (int _j = 0; _j < _n_post; _j++) _lik_v[_j] += _row[_j] * _e;
+        }
+        {% endif %}
     }
     {% elif streams == 1 %}
     // One stream: one pass over W reads each weight once for both sums and
