@@ -410,6 +410,15 @@ def _split_halves(x):
     return x[: T // 2], x[T // 2: 2 * (T // 2)]
 
 
+def _variance_relative_se(x, mean):
+    """Relative standard error of each coordinate's variance estimate, x (T, B, d)."""
+    dev2 = (x - mean) ** 2
+    excess = dev2.reshape(-1, x.shape[-1]).var(axis=0) / dev2.reshape(-1, x.shape[-1]).mean(
+        axis=0) ** 2  # kurtosis - 1
+    ess = np.array([effective_sample_size(dev2[:, :, j]) for j in range(x.shape[-1])])
+    return np.sqrt(excess / ess)
+
+
 def compare_to_reference(samples, reference, n_directions=5):
     """How a sampler's samples differ from reference samples of the same posterior.
 
@@ -428,9 +437,12 @@ def compare_to_reference(samples, reference, n_directions=5):
     -------
     dict
         Per latent: ``mean_error_sd`` (|mean difference| in reference sd),
-        ``var_ratio`` (sampled / reference variance), ``ks`` (two-sample KS
-        distance), ``ess`` and ``rhat`` of each side (``ess_ref``,
-        ``rhat_ref``).  Per direction: ``stiff_ratio`` and ``flat_ratio``
+        ``var_ratio`` (sampled / reference variance), ``var_ratio_se`` (the
+        ratio's standard error from both sides' chains: the relative error of
+        a variance estimate is sqrt((kurtosis - 1) / ESS), with the ESS of the
+        squared deviations), ``ks`` (two-sample KS distance), ``ess`` and
+        ``rhat`` of each side (``ess_ref``, ``rhat_ref``).  Per direction:
+        ``stiff_ratio`` and ``flat_ratio``
         (variance ratio along the ``n_directions`` stiffest and flattest
         directions, stiffest first and flattest last).  ``kl``: KL between the
         Gaussians fitted to the two sets (sampled || reference), nats;
@@ -457,9 +469,12 @@ def compare_to_reference(samples, reference, n_directions=5):
     for z in (x, r):
         a, b = _split_halves(z)
         split.append(gaussian_kl(sample_mean(a), sample_cov(a), sample_mean(b), sample_cov(b)))
+    rel_se = [_variance_relative_se(z, m) for z, m in ((x, mx), (r, mr))]
+    var_ratio = np.diag(Cx) / np.diag(Cr)
     return {
         "mean_error_sd": np.abs(mx - mr) / sd,
-        "var_ratio": np.diag(Cx) / np.diag(Cr),
+        "var_ratio": var_ratio,
+        "var_ratio_se": var_ratio * np.sqrt(rel_se[0] ** 2 + rel_se[1] ** 2),
         "ks": np.array([stats.ks_2samp(px[:, j], pr[:, j]).statistic for j in range(d)]),
         "stiff_ratio": along[:k],
         "flat_ratio": along[d - k:],

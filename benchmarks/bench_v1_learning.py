@@ -8,6 +8,9 @@ dt = 0.05 ms, 30 ms presentations, plasticity every step) learning with
 * ``hee``            hee-brian's default device (cpp_standalone, the default threads)
 * ``hee-1thread``    the same with ``threads=0`` (no OpenMP, one BLAS thread)
 * ``hee-f32``        the default with ``float32=True`` weights
+* ``hee-sampling-euler``  the V1 model's earlier sampler: sampling pixel
+                     interneurons and Euler-Maruyama steps (what the
+                     hand-written contenders do)
 * ``numpy``          a careful batched NumPy version (``v1_learning_contenders.py``),
                      float64, OpenBLAS with as many threads as hee's default
 * ``numpy-f32``      the same in float32
@@ -58,6 +61,7 @@ TARGETS = {
     "hee": ("hee", {}),
     "hee-1thread": ("hee", {"threads": 0}),
     "hee-f32": ("hee", {"float32": True}),
+    "hee-sampling-euler": ("hee", {"interneurons": "sampling", "integrator": "euler"}),
     "numpy": ("hand", {"backend": "numpy", "dtype": "float64"}),
     "numpy-f32": ("hand", {"backend": "numpy", "dtype": "float32"}),
     "torch": ("hand", {"backend": "torch", "dtype": "float32"}),

@@ -35,11 +35,15 @@ __all__ = [
     "student_t",
     "make_family",
     "register_family",
+    "TabulatedLogPartition",
     "FAMILIES",
 ]
 
 #: Registry of family classes by name, filled by :func:`register_family`.
 FAMILIES: dict[str, type["ExponentialFamily"]] = {}
+
+#: Tabulated log-partitions, by family name, parameters and grid.
+_TABLES: dict = {}
 
 
 def register_family(cls):
@@ -118,6 +122,18 @@ class ExponentialFamily:
         """A(eta) = log int exp(eta x - g(x)) dx in closed form, or None if it has none."""
         return None
 
+    def tabulated_log_partition(self, eta_max=10.0, step=5e-3):
+        """A(eta) by quadrature on a grid of eta, interpolated (:class:`TabulatedLogPartition`).
+
+        For families without a closed form, where an exact posterior needs
+        the A(eta) of a layer that has a parent (:mod:`hee_brian.nuts`).
+        Built once per family and grid, then cached.
+        """
+        key = (self.name, tuple(sorted(self.params().items())), float(eta_max), float(step))
+        if key not in _TABLES:
+            _TABLES[key] = TabulatedLogPartition(self, eta_max, step)
+        return _TABLES[key]
+
     def mean_expr(self, eta: str, prefix: str = "") -> str | None:
         """Brian2 expression of A'(eta) in closed form, or None if it has none.
 
@@ -147,6 +163,17 @@ class ExponentialFamily:
         z = integrate.quad(lambda x: np.exp(logp(x) - shift), lo, hi, limit=200)[0]
         m = integrate.quad(lambda x: x * np.exp(logp(x) - shift), lo, hi, limit=200)[0]
         return m / z
+
+    def variance(self, eta: float = 0.0) -> float:
+        """A''(eta) = Var[x | eta], by quadrature unless a subclass overrides it."""
+        lo, hi = self.support_for_quadrature(eta)
+        logp = lambda x: self.log_density(x, eta)  # noqa: E731
+        shift = np.max(logp(np.linspace(lo, hi, 4001)))
+        m = self.mean(eta)
+        z = integrate.quad(lambda x: np.exp(logp(x) - shift), lo, hi, limit=200)[0]
+        v = integrate.quad(lambda x: (x - m) ** 2 * np.exp(logp(x) - shift), lo, hi,
+                           limit=200)[0]
+        return v / z
 
     def sample(self, eta, size, rng, n_grid=400001):
         """Exact draws from p(x | eta) by inverse transform on a fine grid.
@@ -336,6 +363,78 @@ class StudentT(ExponentialFamily):
         centre = float(np.clip(eta * self.s**2, -1e3, 1e3))
         width = max(12 * self.s, 60 * self.scale)
         return min(0.0, centre) - width, max(0.0, centre) + width
+
+
+class TabulatedLogPartition:
+    """A(eta), A'(eta) and A''(eta) of a family, tabulated by quadrature and interpolated.
+
+    At nodes ``eta_k`` spaced ``step`` apart on [-eta_max, eta_max], A, its
+    derivative E[x | eta] and its second derivative Var[x | eta] come from
+    the trapezoid rule on a fine grid of the family's quadrature support (the
+    integrands are smooth, so the rule converges geometrically).  Between
+    nodes A is the cubic Hermite interpolant of (A, A'), with an error below
+    step^4 max|A''''| / 384, so that its derivative (the interpolated A') is
+    continuous.  Beyond the table A continues as the quadratic of its end
+    node: the exact asymptote of families confined by a Gaussian
+    (``x^2 / (2 s^2)`` in g), whose conditional tends to a Gaussian of
+    variance s^2 as |eta| grows.  It works with any array module (``xp``),
+    so JAX can differentiate it.
+
+    Parameters
+    ----------
+    family : ExponentialFamily
+    eta_max : float
+        Half-width of the table in eta.
+    step : float
+        Node spacing.
+    n_grid : int
+        Quadrature points per node.
+    """
+
+    def __init__(self, family, eta_max=10.0, step=5e-3, n_grid=20001):
+        if not (eta_max > 0 and 0 < step < eta_max):
+            raise HEEParameterError(
+                f"TabulatedLogPartition needs eta_max > 0 and 0 < step < eta_max, got "
+                f"eta_max={eta_max!r}, step={step!r}."
+            )
+        self.family, self.step = family, float(step)
+        n = int(round(2 * eta_max / step)) + 1
+        self.eta = np.linspace(-eta_max, eta_max, n)
+        self.A, self.dA, self.d2A = np.empty(n), np.empty(n), np.empty(n)
+        u = np.linspace(0.0, 1.0, n_grid)
+        trapezoid = np.ones(n_grid)
+        trapezoid[[0, -1]] = 0.5
+        for start in range(0, n, 64):  # 64 nodes at a time: 64 x n_grid arrays
+            eta = self.eta[start:start + 64, None]
+            lo, hi = np.array([family.support_for_quadrature(float(e)) for e in eta[:, 0]]).T
+            x = lo[:, None] + (hi - lo)[:, None] * u
+            logp = eta * x - family.g(x)
+            top = logp.max(axis=1, keepdims=True)
+            w = np.exp(logp - top) * trapezoid
+            z = w.sum(axis=1)
+            m = (w * x).sum(axis=1) / z
+            self.A[start:start + 64] = top[:, 0] + np.log(z * (hi - lo) / (n_grid - 1))
+            self.dA[start:start + 64] = m
+            self.d2A[start:start + 64] = (w * (x - m[:, None]) ** 2).sum(axis=1) / z
+
+    def __call__(self, eta, xp=np):
+        """A(eta), elementwise."""
+        eta = xp.asarray(eta)
+        h, n = self.step, len(self.eta)
+        u = (eta - self.eta[0]) / h
+        i = xp.clip(xp.floor(u), 0, n - 2).astype(int)
+        t = xp.clip(u - i, 0.0, 1.0)
+        A, dA = xp.asarray(self.A), xp.asarray(self.dA)
+        inside = ((2 * t**3 - 3 * t**2 + 1) * A[i] + (t**3 - 2 * t**2 + t) * h * dA[i]
+                  + (3 * t**2 - 2 * t**3) * A[i + 1] + (t**3 - t**2) * h * dA[i + 1])
+        lo, hi = eta - self.eta[0], eta - self.eta[-1]
+        below = self.A[0] + self.dA[0] * lo + 0.5 * self.d2A[0] * lo**2
+        above = self.A[-1] + self.dA[-1] * hi + 0.5 * self.d2A[-1] * hi**2
+        return xp.where(lo < 0, below, xp.where(hi > 0, above, inside))
+
+    def mean(self, eta):
+        """A'(eta) = E[x | eta] (NumPy), linear between the nodes."""
+        return np.interp(eta, self.eta, self.dA)
 
 
 def gaussian(sigma: float = 1.0) -> Gaussian:

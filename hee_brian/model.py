@@ -113,6 +113,13 @@ class HEEModel:
     linear-Gaussian model within KL 0.02 nats of the exact one (measured:
     0.0035 nats, at an estimation floor of 0.010; docs/sampling.md); see
     ``simulations/posterior_accuracy.py`` for the trade-off with speed.
+    In a stiff, overcomplete regime they are not exact: on the trained V1
+    model (64 pixels, 96 Cauchy latents, largest likelihood curvature 57 /
+    tau_x) they leave the stiffest posterior directions 1.3x too wide,
+    against NUTS (``simulations/posterior_vs_nuts.py``).  There,
+    ``interneurons="closed_form"`` with ``integrator="leimkuhler_matthews"``
+    samples within the check's resolution at dt = tau_x/200 (the V1 model's
+    default; docs/sampling.md).
     """
 
     def __init__(

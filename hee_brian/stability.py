@@ -8,6 +8,7 @@ fluctuation are counted (docs/model.md section 2).
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -66,10 +67,13 @@ def check_stiffness(model, W=None):
     rate, who = max(checks, key=lambda c: c[0])
     if rate * model.dt_s > STABILITY_LIMIT:
         limit = STABILITY_LIMIT / rate
+        # the suggestion is rounded down, so that the dt it names passes
+        digits = 2 - math.floor(math.log10(limit * 1e3))
+        suggest = math.floor(limit * 1e3 * 10 ** digits) / 10 ** digits
         raise HEEParameterError(
             f"dt = {model.dt_s * 1e3:g} ms is too large for {who}: its relaxation "
             f"rate is {rate / 1e3:.4g} /ms, so Euler-Maruyama needs "
-            f"dt <= {limit * 1e3:.4g} ms. Choose dt <= {limit * 1e3:.3g}*ms, or "
+            f"dt <= {limit * 1e3:.4g} ms. Choose dt <= {suggest:.3g}*ms, or "
             "make that population slower."
         )
 
@@ -88,9 +92,10 @@ def noise_budget(model, temperature=1.0):
     the diagonal of the exact matrix correction (the off-diagonal part
     would need correlated noise; it is left and is second order in
     tau_eps/tau_x).  Var_i is the conditional variance of the layer
-    below (sigma^2 for a Gaussian layer; layers whose family has no fixed
-    variance get no correction; a layer whose A'(eta) is used in closed
-    form adds neither lag nor noise, so the layer above it gets 1).
+    below: sigma^2 for a Gaussian layer, A''(b) for other families (their
+    variance at the bias, see :func:`_conditional_variance`); a layer
+    whose A'(eta) is used in closed form adds neither lag nor noise, so the
+    layer above it gets 1.
 
     Returns
     -------
@@ -102,13 +107,30 @@ def noise_budget(model, temperature=1.0):
         return out + [np.ones(layer.n) for layer in model.layers[1:]]
     for l in range(1, len(model.layers)):
         ratio = model.tau_eps_layers_s[l - 1] / model.tau_x_s  # interneurons below
-        var = model.layers[l - 1].family.fixed_variance()
-        if var is not None and not model.closed_form[l - 1]:
-            s = var ** 2 * np.sum(model.weights[l - 1] ** 2, axis=0)
-            out.append(1.0 - ratio * (1.0 + 1.0 / (model.n_interneurons * temperature)) * s)
-        else:
+        if model.closed_form[l - 1]:
             out.append(np.ones(model.layers[l].n))
+            continue
+        var = _conditional_variance(model, l - 1)
+        s = np.sum(var[:, None] ** 2 * model.weights[l - 1] ** 2, axis=0)
+        out.append(1.0 - ratio * (1.0 + 1.0 / (model.n_interneurons * temperature)) * s)
     return out
+
+
+def _conditional_variance(model, l):
+    """Var[x_l | eta_l] per neuron of layer ``l``, for the noise budget.
+
+    A Gaussian layer's is sigma^2 whatever eta.  Other families' depends on
+    eta; it is taken at eta = b_l, where the layer sits when the layer
+    above is at rest (first order in the top-down drive W x_{l+1}), by
+    quadrature once per distinct bias.
+    """
+    family, n = model.layers[l].family, model.layers[l].n
+    fixed = family.fixed_variance()
+    if fixed is not None:
+        return np.full(n, fixed)
+    b = np.zeros(n) if model.biases[l] is None else np.asarray(model.biases[l], float)
+    values, index = np.unique(np.round(b, 6), return_inverse=True)
+    return np.array([family.variance(float(v)) for v in values])[index]
 
 
 def effective_noise_budget(model, temperature=1.0):

@@ -169,3 +169,25 @@ def test_register_a_new_family():
         assert layer.family.mean(0.0) == pytest.approx(0.0, abs=1e-10)
     finally:
         FAMILIES.pop("quartic_test")
+
+
+def test_tabulated_log_partition_matches_closed_forms_and_quadrature():
+    """The table of a Gaussian equals its closed form inside and beyond the nodes
+    (the quadratic continuation is exact there); a Student-t's interpolated A'
+    and its A'' at the nodes equal scipy's quadrature mean and variance."""
+    from hee_brian.errors import HEEParameterError
+    from hee_brian.families import TabulatedLogPartition, gaussian, student_t
+
+    g = gaussian(0.7)
+    table = g.tabulated_log_partition()
+    eta = np.linspace(-15, 15, 3001)
+    np.testing.assert_allclose(table(eta), g.log_partition(eta), atol=1e-10)
+    st = student_t(nu=1.0, scale=0.2, s=6.0)
+    for e in (0.05, 0.3, 0.6, 1.5):
+        assert abs(st.tabulated_log_partition().mean(e) - st.mean(e)) < 1e-6
+    # the variance at a node (trapezoid) against scipy's quadrature, relative
+    nodes = st.tabulated_log_partition()
+    for k in (2000, 2010, 2040, 2100):  # eta = 0, 0.05, 0.2, 0.5
+        assert abs(nodes.d2A[k] / st.variance(nodes.eta[k]) - 1) < 1e-6
+    with pytest.raises(HEEParameterError, match="eta_max"):
+        TabulatedLogPartition(st, eta_max=1.0, step=2.0)

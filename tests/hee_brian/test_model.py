@@ -44,6 +44,16 @@ def test_bad_model_parameters_are_refused_by_name(kwds, match):
         small_model(**kwds)
 
 
+@pytest.mark.parametrize("tau_eps", [0.45, 2.5, 3.7])
+def test_the_dt_the_stability_error_suggests_is_accepted(tau_eps):
+    """The suggested dt is rounded down, never up past the limit."""
+    import re
+    with pytest.raises(hb.HEEParameterError) as err:
+        small_model(tau_eps=tau_eps * ms, dt=1 * ms)
+    suggested = float(re.search(r"Choose dt <= ([0-9.e+-]+)\*ms", str(err.value)).group(1))
+    small_model(tau_eps=tau_eps * ms, dt=suggested * ms)
+
+
 def test_bad_adaptation_is_refused():
     with pytest.raises(hb.HEEParameterError, match="variant 'hebbian' is unknown"):
         hb.Adaptation(1.0, 10 * ms, variant="hebbian")
@@ -288,14 +298,22 @@ def test_interneuron_time_constants_per_layer(tmp_path):
     assert [float(model.interneuron_tau(l) / ms) for l in range(3)] == [0.25, 2, 1]
     W = [np.ones((6, 4)), np.ones((4, 2))]
     model.set_weights(W=W)
-    # the budget of layer 2 uses the interneurons of layer 1 below it (no Gaussian: none)
-    # and that of layer 1 uses layer 0's: 1 - (0.25/10) (1 + 1/4) sigma0^4 sum_i W_ij^2
-    np.testing.assert_allclose(model.noise_budget()[1], 1 - 0.025 * 1.25 * 0.0625 * 6)
+    # the budget of layer 1 uses layer 0's interneurons: 1 - (0.25/10) (1 + 1/4)
+    # sigma0^4 sum_i W_ij^2; that of layer 2 the sparse interneurons of layer 1,
+    # with their conditional variance at the bias, A''(0) (here from the
+    # trapezoid table, an independent quadrature)
+    budget = model.noise_budget()
+    np.testing.assert_allclose(budget[1], 1 - 0.025 * 1.25 * 0.0625 * 6)
+    var = model.layers[1].family.tabulated_log_partition().d2A
+    var0 = var[len(var) // 2]
+    np.testing.assert_allclose(budget[2], 1 - 0.2 * 1.25 * var0 ** 2 * 4, rtol=1e-6)
+    assert np.all(budget[2] < 1)
     model.save(tmp_path / "m.npz")
     loaded = hb.HEEModel.load(tmp_path / "m.npz")
     assert loaded.tau_eps_layers_s == model.tau_eps_layers_s
     assert "tau_eps=[0.25*ms, 2*ms, 1*ms]" in repr(loaded)
-    rec = model.infer(np.zeros(6), 2 * ms, record_every=1 * ms)
+    with pytest.warns(UserWarning, match=r"noise budget -0.98\d* < 0.05"):  # W = 1 is strong
+        rec = model.infer(np.zeros(6), 2 * ms, record_every=1 * ms)
     assert np.all(np.isfinite(rec.eps[1]))
 
 

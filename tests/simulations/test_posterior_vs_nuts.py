@@ -19,9 +19,9 @@ def test_writes_table_figure_and_summary(tmp_path, script):
     model.save(tmp_path / "model.npz")
     out = tmp_path / "out"
     results = check.main(["--model", str(tmp_path / "model.npz"), "--out", str(out),
-                          "--patches", "1", "--settings", "model", "--streams", "4",
-                          "--duration", "40", "--burn-in", "5", "--draws", "300",
-                          "--warmup", "300", "--chains", "2"])
+                          "--patches", "1", "--settings", "model", "--candidates",
+                          "--streams", "4", "--duration", "40", "--burn-in", "5",
+                          "--draws", "300", "--warmup", "300", "--chains", "2"])
     for name in ("summary.json", "table.md", "nuts_check.png"):
         assert (out / name).stat().st_size > 0
     assert json.loads((out / "summary.json").read_text())["runs"][0]["setting"] == "model"
@@ -31,7 +31,35 @@ def test_writes_table_figure_and_summary(tmp_path, script):
         s = r["summary"]
         assert len(s["stiff_ratio"]) == 5 and 0 < s["var_ratio_median"] < 3
         assert r["cost"]["steps_per_s"] > 0
-    assert "| model | 0 |" in (out / "table.md").read_text()
+    assert "| tmp_path0/model.npz | model | 0 |" in (out / "table.md").read_text().replace(
+        tmp_path.name, "tmp_path0")
+
+
+def test_checks_a_two_latent_layer_model(tmp_path, script):
+    """--top puts Gaussian latents above the trained ones: the trained layer
+    gets a parent (its interneurons sample A'(eta_1)), and every latent of
+    both layers is compared with NUTS on the hierarchy."""
+    check = script("posterior_vs_nuts")
+    model = v1.build("quick", seed=2)
+    model.save(tmp_path / "model.npz")
+    hier = check.with_top_layer(model, 3, 0.2, seed=1)
+    assert [layer.n for layer in hier.layers] == [16, 12, 3]
+    np.testing.assert_array_equal(hier.weights[0], model.weights[0])
+    assert not hier.closed_form[1]  # the Cauchy layer now samples its A'
+    # eta_1 = W_2 x_2 has the requested sd under the top prior N(0, 1)
+    assert np.sqrt(np.sum(hier.weights[1] ** 2, axis=1)).mean() == pytest.approx(0.2, rel=0.5)
+    results = check.main(["--model", str(tmp_path / "model.npz"), "--out", str(tmp_path / "o"),
+                          "--top", "3", "--patches", "1", "--settings", "model", "K4",
+                          "--streams", "4", "--duration", "40", "--burn-in", "5",
+                          "--draws", "300", "--warmup", "300", "--chains", "2"])
+    assert [r["setting"] for r in results["runs"]] == ["model", "K4"]
+    assert len(results["runs"][0]["summary"]["stiff_ratio"]) == 5
+    assert [layer["n"] for layer in results["runs"][0]["summary"]["by_layer"]] == [12, 3]
+    assert "two-latent-layer" in (tmp_path / "o" / "table.md").read_text()
+    with pytest.raises(SystemExit):
+        check.parse_args(["--top", "3", "--candidates"])
+    with pytest.raises(SystemExit):
+        check.parse_args(["--top", "3", "--settings", "sampling_euler"])
 
 
 def test_leimkuhler_matthews_candidate_is_exact_where_euler_is_not(script):
