@@ -313,8 +313,10 @@ def table(results, args):
                      + (" (NumPy)" if r["cost"].get("numpy") else "")])
     nuts = results["nuts"]
     names = ", ".join(f"`{m}`" for m in results["models"])
+    # a section of its own (--section) says its chain length in its title
+    length = f", {args.duration:g} tau_x chains" if args.section else ""
     if args.top:
-        what = (f"## A two-latent-layer model against NUTS\n\n"
+        what = (f"## A two-latent-layer model against NUTS{length}\n\n"
                 f"Trained V1 model(s) {names} (64 pixels, sigma_0 = 0.35, 96 Cauchy latents) "
                 f"with {args.top} Gaussian latents (sigma 1) above the Cauchy layer, W_2 drawn "
                 f"so that eta_1 = W_2 x_2 has sd {args.top_eta_sd:g} (`with_top_layer` in the "
@@ -329,8 +331,6 @@ def table(results, args):
                 "K = 4 Cauchy interneurons; `K4_tau_eps1/4` K = 4 at tau_eps = tau_x/8, "
                 "dt = tau_x/500. ")
     else:
-        # a section of its own (--section) says its chain length in its title
-        length = f", {args.duration:g} tau_x chains" if args.section else ""
         what = (f"## The trained V1 model against NUTS{length}\n\n"
                 f"Trained V1 model(s) {names} (64 pixels, sigma_0 = 0.35, 96 Cauchy latents; "
                 "the main job's output with model seeds 1 and 2). Settings: `model` as the V1 "
