@@ -413,8 +413,8 @@ def _split_halves(x):
 def _variance_relative_se(x, mean):
     """Relative standard error of each coordinate's variance estimate, x (T, B, d)."""
     dev2 = (x - mean) ** 2
-    excess = dev2.reshape(-1, x.shape[-1]).var(axis=0) / dev2.reshape(-1, x.shape[-1]).mean(
-        axis=0) ** 2  # kurtosis - 1
+    flat = dev2.reshape(-1, x.shape[-1])
+    excess = flat.var(axis=0) / flat.mean(axis=0) ** 2  # kurtosis - 1
     ess = np.array([effective_sample_size(dev2[:, :, j]) for j in range(x.shape[-1])])
     return np.sqrt(excess / ess)
 

@@ -156,24 +156,23 @@ class ExponentialFamily:
 
     def mean(self, eta: float) -> float:
         """A'(eta) = E[x | eta], by quadrature unless a subclass overrides it."""
-        lo, hi = self.support_for_quadrature(eta)
-        logp = lambda x: self.log_density(x, eta)  # noqa: E731
-        xs = np.linspace(lo, hi, 4001)
-        shift = np.max(logp(xs))
-        z = integrate.quad(lambda x: np.exp(logp(x) - shift), lo, hi, limit=200)[0]
-        m = integrate.quad(lambda x: x * np.exp(logp(x) - shift), lo, hi, limit=200)[0]
-        return m / z
+        return self._moments(eta, 1)[0]
 
     def variance(self, eta: float = 0.0) -> float:
         """A''(eta) = Var[x | eta], by quadrature unless a subclass overrides it."""
+        return self._moments(eta, 2)[1]
+
+    def _moments(self, eta, order):
+        """(E[x | eta], Var[x | eta] if order == 2) by scipy quadrature."""
         lo, hi = self.support_for_quadrature(eta)
         logp = lambda x: self.log_density(x, eta)  # noqa: E731
         shift = np.max(logp(np.linspace(lo, hi, 4001)))
-        m = self.mean(eta)
-        z = integrate.quad(lambda x: np.exp(logp(x) - shift), lo, hi, limit=200)[0]
-        v = integrate.quad(lambda x: (x - m) ** 2 * np.exp(logp(x) - shift), lo, hi,
-                           limit=200)[0]
-        return v / z
+        quad = lambda f: integrate.quad(  # noqa: E731
+            lambda x: f(x) * np.exp(logp(x) - shift), lo, hi, limit=200)[0]
+        z = quad(lambda x: 1.0)
+        m = quad(lambda x: x) / z
+        v = quad(lambda x: (x - m) ** 2) / z if order == 2 else None
+        return m, v
 
     def sample(self, eta, size, rng, n_grid=400001):
         """Exact draws from p(x | eta) by inverse transform on a fine grid.
