@@ -28,7 +28,9 @@ above the trained Cauchy latents (:func:`with_top_layer`), so that the
 Cauchy layer has a parent and its interneurons sample A'(eta_1) of a family
 without a closed form; NUTS then uses the tabulated exact A'
 (:class:`hee_brian.families.TabulatedLogPartition`), and the settings are
-:data:`HIERARCHY_SETTINGS`.
+:data:`HIERARCHY_SETTINGS`.  ``--top N --exact-prior`` sets W_0 = 0 instead,
+so that the top layer's exact marginal is its prior N(0, 1): a check of the
+noise budget alone, without NUTS (:func:`exact_prior_check`).
 
 Writes to ``--out`` (default ``output/posterior_vs_nuts``): ``summary.json``
 (every statistic, per model, patch and setting), ``table.md`` and
@@ -99,6 +101,9 @@ HIERARCHY_SETTINGS = {
     # interneurons' lag and noise (hee_brian.stability.noise_budget)
     "no_budget": {"noise_budget": False},
     "K4": {"n_interneurons": 4},
+    # K = 4 without the budget: with no_budget, splits the widening into the
+    # interneurons' lag (the same for any K) and their noise (1/K)
+    "no_budget_K4": {"noise_budget": False, "n_interneurons": 4},
     # four times faster Cauchy interneurons (tau_x/8), at the dt they need
     "K4_tau_eps1/4": {"n_interneurons": 4, "tau_eps": [0.045, 0.125, 0.5], "dt": 1 / 500},
 }
@@ -135,6 +140,9 @@ def parse_args(argv=None):
                    help="sd of the top-down drive W_1 x_2 under the top prior (default 0.1: "
                         "the Cauchy layer's conditional variance then ranges over 0.94-1.9 "
                         "within 2 sd)")
+    p.add_argument("--exact-prior", action="store_true",
+                   help="with --top: pixels that say nothing (W_0 = 0), so that the top "
+                        "layer's exact marginal is its prior N(0, 1); no NUTS")
     p.add_argument("--candidates", action="store_true",
                    help="also run the NumPy candidate samplers (CANDIDATES) on layer 1")
     p.add_argument("--streams", type=int, default=64, help="network chains per patch")
@@ -158,9 +166,58 @@ def parse_args(argv=None):
     bad = sorted(set(args.settings) - set(known))
     if bad:
         p.error(f"unknown settings {bad}; choose from {list(known)}")
+    if args.exact_prior and not args.top:
+        p.error("--exact-prior checks a top layer: give --top N")
     if args.top and args.candidates:
         p.error("the NumPy candidates cover one latent layer: drop --candidates with --top")
     return args
+
+
+def exact_prior_check(networks, args):
+    """The top layer's variance where it is known exactly: its prior N(0, 1).
+
+    With W_0 = 0 the pixels say nothing, so whatever the Cauchy layer and
+    its interneurons do, the exact marginal of the top layer is its prior.
+    A check of the noise budget alone, free of a reference sampler's error:
+    per top latent, the network's variance and its standard error (from the
+    spread over streams), next to the budget's predicted widening, 1 - budget.
+    """
+    runs = []
+    for setting, net in networks.items():
+        net.set_weights(W=[np.zeros_like(net.weights[0])] + list(net.weights[1:]),
+                        b=net.biases)
+        X, cost = network_samples(net, np.zeros(net.layers[0].n), args)
+        top = X[..., -args.top:]
+        var = top.var(axis=(0, 1))
+        se = top.var(axis=0).std(axis=0) / np.sqrt(top.shape[1])
+        offset = 1 - np.asarray(net.noise_budget()[-1])
+        runs.append({"setting": setting, "var": var.tolist(), "se": se.tolist(),
+                     "budget_offset": offset.tolist(), "cost": cost})
+        log(f"  {setting}: top-layer variance median {np.median(var):.4f} "
+            f"[{var.min():.3f}, {var.max():.3f}], budget offset {offset.mean():.4f}")
+    return runs
+
+
+def exact_prior_table(results, args):
+    """The doc section of ``--exact-prior``: one row per setting."""
+    head = ["setting", "variance median [min, max]", "median SE", "widening (1 - budget) mean",
+            "steps/s"]
+    rows = [[r["setting"],
+             f"{fmt(np.median(r['var']), 4)} [{fmt(min(r['var']))}, {fmt(max(r['var']))}]",
+             fmt(np.median(r["se"]), 2), fmt(np.mean(r["budget_offset"]), 3),
+             f"{r['cost']['steps_per_s']:.3g}"] for r in results["runs"]]
+    names = ", ".join(f"`{m}`" for m in results["models"])
+    what = (f"## The noise budget where the answer is exact ({args.duration:g} tau_x chains)\n\n"
+            f"The two-latent-layer model of the next section ({names}, {args.top} Gaussian "
+            f"latents above the 96 Cauchy latents, eta_1 sd {args.top_eta_sd:g}) with W_0 = 0: "
+            "the pixels say nothing, so the top layer's exact marginal is its prior N(0, 1) "
+            "whatever the Cauchy layer and its interneurons do. Variance per top latent over "
+            f"{args.streams} streams x {args.duration:g} tau_x (the first {args.burn_in:g} "
+            "dropped); SE from the spread over streams; widening: what the budget takes off "
+            "the neurons' own noise. Settings as in the next section; `no_budget_K4` is K = 4 "
+            "without the budget. Regenerate with `python simulations/posterior_vs_nuts.py "
+            + " ".join(results["argv"]) + "`.")
+    return what + "\n\n" + markdown_table(head, rows)
 
 
 def with_setting(base, over):
@@ -330,10 +387,11 @@ def table(results, args):
                 "Statistics over all "
                 f"{96 + args.top} latents. Settings: `model` as the V1 model ships (pixel A' in "
                 "closed form, Leimkuhler-Matthews steps, dt = tau_x/200; Cauchy layer K = 1, "
-                "tau_eps = tau_x/2, the top layer's noise budget with the Cauchy layer's "
-                "variance at its bias); `no_budget` the same without the noise budget; `K4` "
-                "K = 4 Cauchy interneurons; `K4_tau_eps1/4` K = 4 at tau_eps = tau_x/8, "
-                "dt = tau_x/500. ")
+                "tau_eps = tau_x/2, the top layer's noise budget from the Cauchy "
+                "interneurons' relaxation modes, averaged over the top-down drive); "
+                "`no_budget` the same without the noise budget; `K4` "
+                "K = 4 Cauchy interneurons; `no_budget_K4` K = 4 without the budget; "
+                "`K4_tau_eps1/4` K = 4 at tau_eps = tau_x/8, dt = tau_x/500. ")
     else:
         what = (f"## The trained V1 model against NUTS{length}\n\n"
                 f"Trained V1 model(s) {names} (64 pixels, sigma_0 = 0.35, 96 Cauchy latents; "
@@ -390,6 +448,9 @@ def main(argv=None):
         if args.top:
             base = with_top_layer(base, args.top, args.top_eta_sd, seed=args.seed)
         networks = {setting: with_setting(base, known[setting]) for setting in args.settings}
+        if args.exact_prior:
+            results["runs"] += exact_prior_check(networks, args)
+            continue
         patches = test_patches(base, args.patches, seed=1000 + args.seed)
         for p, x0 in enumerate(patches):
             log(f"{name}, patch {p}: NUTS, {args.chains} chains x {args.draws} draws")
@@ -420,6 +481,10 @@ def main(argv=None):
                     f"stiffest {s['stiff_ratio'][0]:.2f}, KL {s['kl']:.3f} "
                     f"(floor {s['kl_floor']:.3f}), {cost['steps_per_s']:.3g} steps/s")
     results["wall_s"] = time.perf_counter() - t0
+    if args.exact_prior:
+        publish(out, args.section or "posterior_vs_nuts_exact_prior", results,
+                exact_prior_table(results, args), docs=args.update_docs)
+        return results
     keys = list(comparisons)
     axs = plot_reference_check([comparisons[k]["var_ratio"] for k in keys],
                                [comparisons[k]["stiff_ratio"] for k in keys],

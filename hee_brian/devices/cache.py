@@ -29,11 +29,17 @@ COMPLETE_MARKER = ".hee_complete.json"
 
 
 def cache_dir() -> Path:
-    """Directory holding compiled standalone projects (``$HEE_BRIAN_CACHE``)."""
+    """Directory holding compiled standalone projects (``$HEE_BRIAN_CACHE``), absolute.
+
+    Absolute because the binaries run inside their project folder: a run
+    argument's file named relative to the caller's working directory would
+    not be found there, and Brian2's binary then keeps the built values
+    without failing (it only prints "Error reading ...").
+    """
     root = os.environ.get("HEE_BRIAN_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "hee_brian"
     )
-    return Path(root)
+    return Path(root).resolve()
 
 
 #: Standalone projects compiled (``make`` run) by this process, by device name.

@@ -3,9 +3,10 @@ divergence handling and resumable learning (fast; NumPy runtime target)."""
 import numpy as np
 import pytest
 from brian2 import Equations, Hz, ms
+from scipy import integrate, stats
 
 import hee_brian as hb
-from hee_brian import storage
+from hee_brian import stability, storage
 from hee_brian import equations as eqs
 from hee_brian.nonlinearities import get_phi
 
@@ -296,23 +297,36 @@ def test_interneuron_time_constants_per_layer(tmp_path):
         small_model(tau_eps=[0.25 * ms, 0.1 * ms, 0.25 * ms], dt=0.025 * ms)
     model = small_model(tau_eps=[0.25 * ms, 2 * ms, 1 * ms])
     assert [float(model.interneuron_tau(l) / ms) for l in range(3)] == [0.25, 2, 1]
-    W = [np.ones((6, 4)), np.ones((4, 2))]
+    W = [np.ones((6, 4)), np.full((4, 2), 0.25)]
     model.set_weights(W=W)
-    # the budget of layer 1 uses layer 0's interneurons: 1 - (0.25/10) (1 + 1/4)
-    # sigma0^4 sum_i W_ij^2; that of layer 2 the sparse interneurons of layer 1,
-    # with their conditional variance at the bias, A''(0) (here from the
-    # trapezoid table, an independent quadrature)
+    # the budget of layer 1 uses layer 0's Gaussian interneurons, one mode
+    # (c = sigma0^2, lambda tau_x = tau_x/(tau_eps sigma0^2) = 160) filtered by
+    # the neuron's stiffness k = 1/Var_1(b) + sigma0^2 sum_i W_ij^2:
+    # 1 - (1 + 1/4) sum_i W_ij^2 c / (k + lambda tau_x)
     budget = model.noise_budget()
-    np.testing.assert_allclose(budget[1], 1 - 0.025 * 1.25 * 0.0625 * 6)
-    var = model.layers[1].family.tabulated_log_partition().d2A
-    var0 = var[len(var) // 2]
-    np.testing.assert_allclose(budget[2], 1 - 0.2 * 1.25 * var0 ** 2 * 4, rtol=1e-6)
+    table = model.layers[1].family.tabulated_log_partition()
+    var0 = table.d2A[len(table.d2A) // 2]  # Var_1 at eta = 0, an independent quadrature
+    k1 = 1 / var0 + 0.25 * 6
+    np.testing.assert_allclose(budget[1], 1 - 1.25 * 6 * 0.25 / (k1 + 160), rtol=1e-6)
+    # that of layer 2 the sparse interneurons of layer 1 (tau_eps/tau_x = 0.2),
+    # their load averaged over the top-down drive eta_1 = W_1 x_2 ~ N(0, 2 x
+    # 0.25^2) under layer 2's prior N(0, 1); the reference averages by scipy's
+    # quadrature instead of the library's spline on a grid
+    family = model.layers[1].family
+    k2 = 1 + 4 * 0.25**2 * var0
+    drive = stats.norm(0, np.sqrt(2) * 0.25)
+    load = integrate.quad(lambda e: stability.interneuron_load(family, [e], [k2], 0.2)[0, 0]
+                          * drive.pdf(e), -2.2, 2.2, epsabs=1e-9)[0]
+    np.testing.assert_allclose(budget[2], 1 - 1.25 * 4 * 0.25**2 * load, rtol=1e-4)
     assert np.all(budget[2] < 1)
     model.save(tmp_path / "m.npz")
     loaded = hb.HEEModel.load(tmp_path / "m.npz")
     assert loaded.tau_eps_layers_s == model.tau_eps_layers_s
     assert "tau_eps=[0.25*ms, 2*ms, 1*ms]" in repr(loaded)
-    with pytest.warns(UserWarning, match=r"noise budget -0.98\d* < 0.05"):  # W = 1 is strong
+    # W_1 = 1 is strong: eta_1 spreads over N(0, 2), where the sparse layer's
+    # variance reaches the s^2 = 9 of its Gaussian confinement
+    model.set_weights(W=[np.ones((6, 4)), np.ones((4, 2))])
+    with pytest.warns(UserWarning, match=r"noise budget -\d+\.?\d* < 0.05"):
         rec = model.infer(np.zeros(6), 2 * ms, record_every=1 * ms)
     assert np.all(np.isfinite(rec.eps[1]))
 

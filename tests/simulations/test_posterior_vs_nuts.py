@@ -59,7 +59,26 @@ def test_checks_a_two_latent_layer_model(tmp_path, script):
     with pytest.raises(SystemExit):
         check.parse_args(["--top", "3", "--candidates"])
     with pytest.raises(SystemExit):
+        check.parse_args(["--exact-prior"])  # needs a top layer
+    with pytest.raises(SystemExit):
         check.parse_args(["--top", "3", "--settings", "sampling_euler"])
+
+
+def test_exact_prior_check_reports_the_top_layer_against_its_prior(tmp_path, script):
+    """--exact-prior: W_0 = 0, no NUTS; per setting the top layer's variances
+    (against the exact 1), their standard errors and the budget's widening."""
+    check = script("posterior_vs_nuts")
+    v1.build("quick", seed=2).save(tmp_path / "model.npz")
+    results = check.main(["--model", str(tmp_path / "model.npz"), "--out", str(tmp_path / "o"),
+                          "--top", "3", "--exact-prior", "--settings", "model", "no_budget",
+                          "--streams", "4", "--duration", "40", "--burn-in", "5"])
+    model, plain = results["runs"]
+    assert [model["setting"], plain["setting"]] == ["model", "no_budget"]
+    assert len(model["var"]) == len(model["se"]) == 3
+    assert all(0.2 < v < 5 for v in model["var"])  # 4 streams x 35 tau_x: rough
+    assert 0 < min(model["budget_offset"]) and plain["budget_offset"] == [0, 0, 0]
+    assert results["nuts"] == []
+    assert "exact" in (tmp_path / "o" / "table.md").read_text()
 
 
 def test_leimkuhler_matthews_candidate_is_exact_where_euler_is_not(script):
