@@ -135,6 +135,12 @@ def noise_budget(model, temperature=1.0):
     return out
 
 
+def _bias(model, l):
+    """Layer ``l``'s biases as floats (zeros where the model has none)."""
+    b = model.biases[l]
+    return np.zeros(model.layers[l].n) if b is None else np.asarray(b, float)
+
+
 def _prior_moments(model, l):
     """Mean and variance of each neuron of layer ``l`` when it sits at eta = b_l.
 
@@ -142,7 +148,7 @@ def _prior_moments(model, l):
     variance is sigma^2 whatever eta.
     """
     family, n = model.layers[l].family, model.layers[l].n
-    b = np.zeros(n) if model.biases[l] is None else np.asarray(model.biases[l], float)
+    b = _bias(model, l)
     fixed = family.fixed_variance()
     if fixed is not None and family.mean_is_vectorised():
         return np.asarray(family.mean(b), float), np.full(n, fixed)
@@ -158,7 +164,7 @@ def _drive(model, l):
     Gaussian, N(b_l + W_l m, W_l^2 v); with no layer above, eta_l = b_l.
     """
     n = model.layers[l].n
-    b = np.zeros(n) if model.biases[l] is None else np.asarray(model.biases[l], float)
+    b = _bias(model, l)
     if l + 1 == len(model.layers):
         return b, np.zeros(n)
     W = np.asarray(model.weights[l], float)
