@@ -36,6 +36,7 @@ __all__ = [
     "gabor_table",
     "best_match_cosine",
     "likelihood_lambda_max",
+    "pooling_similarity",
 ]
 
 
@@ -394,3 +395,73 @@ def best_match_cosine(reference, learned):
     r = r / np.linalg.norm(r, axis=0)
     m = m / np.linalg.norm(m, axis=0)
     return float(np.abs(r.T @ m).max(axis=1).mean())
+
+
+def _circular_distance(a, b, period):
+    d = np.abs(np.asarray(a) - np.asarray(b)) % period
+    return np.minimum(d, period - d)
+
+
+def pooling_similarity(W, theta, x0, y0, phase, k=6, n_shuffle=2000, seed=0):
+    """How alike the first-layer units are that each second-layer unit pools.
+
+    Each second-layer unit j pools the ``k`` first-layer units with the
+    largest ``|W[:, j]|``.  For each property the mean pairwise distance
+    among those k (orientation on a 180 deg circle, position in pixels,
+    phase on a 360 deg circle) is averaged over the second-layer units and
+    compared with the same average for random sets of k first-layer units
+    (shuffled control): a pooled distance well below the shuffled one means
+    the second layer pools like units.
+
+    Parameters
+    ----------
+    W : ndarray, shape (n_1, n_2)
+        Weights of the second layer (``model.weights[1]``).
+    theta, x0, y0, phase : ndarray, shape (n_1,)
+        Gabor parameters of the first-layer units (radians, pixels,
+        radians); NaN for units left out (e.g. not Gabor-like).
+    k : int
+        Units pooled per second-layer unit (among the valid ones).
+    n_shuffle : int
+        Random sets per second-layer unit in the control.
+    seed : int
+
+    Returns
+    -------
+    dict
+        Per property (``orientation_deg``, ``position_px``, ``phase_deg``):
+        ``pooled`` (mean distance), ``shuffled`` (mean of the control),
+        ``shuffled_ci95``, ``p`` (share of shuffled averages at or below the
+        pooled one), and ``pooled_units`` (n_2, k) indices.
+    """
+    W = np.asarray(W, dtype=float)
+    th = np.degrees(np.asarray(theta, dtype=float))
+    ph = np.degrees(np.asarray(phase, dtype=float))
+    pos = np.stack([np.asarray(x0, dtype=float), np.asarray(y0, dtype=float)], axis=1)
+    valid = np.flatnonzero(np.isfinite(th) & np.isfinite(ph) & np.all(np.isfinite(pos), 1))
+    if valid.size < k + 1:
+        raise ValueError(f"need more than k = {k} valid first-layer units, got {valid.size}")
+    rng = np.random.default_rng(seed)
+    iu = np.triu_indices(k, 1)
+
+    def distances(sets):  # sets: (..., k) indices -> (..., 3) mean pairwise distances
+        a, b = sets[..., iu[0]], sets[..., iu[1]]
+        d_th = _circular_distance(th[a], th[b], 180.0).mean(-1)
+        d_pos = np.linalg.norm(pos[a] - pos[b], axis=-1).mean(-1)
+        d_ph = _circular_distance(ph[a], ph[b], 360.0).mean(-1)
+        return np.stack([d_th, d_pos, d_ph], axis=-1)
+
+    order = np.argsort(-np.abs(W[valid]), axis=0)[:k].T  # (n_2, k) into valid
+    pooled_sets = valid[order]
+    pooled = distances(pooled_sets).mean(axis=0)
+    n2 = W.shape[1]
+    shuffled_sets = np.array([[rng.choice(valid, k, replace=False) for _ in range(n2)]
+                              for _ in range(n_shuffle)])  # (n_shuffle, n_2, k)
+    shuffled = distances(shuffled_sets).mean(axis=1)  # (n_shuffle, 3)
+    out = {"k": int(k), "n_valid": int(valid.size), "pooled_units": pooled_sets.tolist()}
+    for i, name in enumerate(("orientation_deg", "position_px", "phase_deg")):
+        out[name] = {"pooled": float(pooled[i]), "shuffled": float(shuffled[:, i].mean()),
+                     "shuffled_ci95": [float(v) for v in np.percentile(shuffled[:, i],
+                                                                       [2.5, 97.5])],
+                     "p": float((np.sum(shuffled[:, i] <= pooled[i]) + 1) / (n_shuffle + 1))}
+    return out

@@ -70,8 +70,8 @@ def readout_rate(model, x):
     Returns
     -------
     ndarray
-        ``rate_scale * readout(x)``, in Hz, same shape as ``x``.
+        ``rate_scale * readout(x - rate_threshold)``, in Hz, same shape as ``x``.
     """
-    from hee_brian.nonlinearities import get_readout
+    from hee_brian.nonlinearities import readout_rate as rate
 
-    return get_readout(model.readout)[1](np.asarray(x), float(model.rate_scale * second))
+    return rate(model.readout, x, float(model.rate_scale * second), model.rate_threshold)

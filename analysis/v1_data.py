@@ -7,6 +7,12 @@ the reference CDF is the piecewise-linear interpolation through those
 published quantiles (:data:`REFERENCE_CDFS`, each entry saying which
 numbers it is built from).  That is an approximation of the recorded
 distribution, and the scores computed against it say so.
+
+Two similarity scores: :func:`ks_similarity` (unbinned, against those
+CDFs) and :func:`binned_ks_similarity`, the binned, bootstrapped KS
+similarity after Marques et al. (2021).  Neither is Brain-Score's V1
+property score: that needs the recorded per-cell data, which are not
+available here.
 """
 from __future__ import annotations
 
@@ -136,8 +142,8 @@ def ks_similarity(samples, cdf):
 
     1 for identical distributions, 0 for disjoint ones.  Against the
     continuous reference CDFs of this module (built from published
-    quantiles); it shares only the KS distance with Brain-Score's V1 property
-    benchmarks, whose procedure is :func:`binned_ks_similarity`.
+    quantiles); it shares only the KS distance with Marques et al. (2021)'s
+    binned procedure (:func:`binned_ks_similarity`).
 
     Parameters
     ----------
@@ -163,8 +169,9 @@ def ks_similarity(samples, cdf):
     return float(1.0 - max(d_plus, d_minus, 0.0))
 
 
-#: Bins of Marques et al. (2021)'s V1 property benchmarks (Brain-Score), by
-#: property; values are clipped to the bin range before binning.
+#: Bins of Marques et al. (2021)'s V1 property benchmarks, by property (the
+#: ``*_bins`` attributes of their data assemblies, as stated in
+#: docs/v1_reference.md); values are clipped to the bin range before binning.
 MARQUES_2021_BINS = {
     "circular_variance": np.linspace(0.0, 1.0, 14),
     "orientation_bandwidth_deg": np.linspace(0.0, 90.0, 18),
@@ -221,14 +228,33 @@ def _normalised_ks(p, q):
 
 
 def binned_ks_similarity(values, bins, probs, n_cells, n_boot=1000, seed=0):
-    """The procedure of Marques et al. (2021)'s V1 property benchmarks, bootstrapped.
+    """Binned KS similarity after Marques et al. (2021), bootstrapped.
 
-    Model values are clipped to the bin range and binned; ``n_boot`` times,
-    ``n_cells`` of them (as many as the study recorded) are drawn with
-    replacement, and the similarity is ``1 - KS / KS_max`` between their
-    histogram and the reference (:func:`_normalised_ks`).  The ceiling is the
-    same statistic for ``n_cells`` draws from the reference itself (the data
-    against itself); ``ceiled`` is the mean over the ceiling.
+    The procedure of Marques et al. (2021)'s V1 property benchmarks
+    (``BootstrapDistributionSimilarity`` and ``ks_similarity`` in
+    brain-score/vision, ``brainscore/metrics/distribution_similarity.py``),
+    applied here to a reference histogram:
+
+    1. model values, NaNs dropped, are clipped to the bin range and binned
+       on the reference's bins (Marques et al. give unselective cells a NaN
+       orientation bandwidth, which drops them; :mod:`analysis.tuning` caps
+       it at 90 deg instead, and :func:`analysis.tuning.compare_with_v1`
+       leaves those cells out before calling this);
+    2. ``n_boot`` times (1000), ``n_cells`` of them -- as many as the study
+       recorded -- are drawn with replacement and binned;
+    3. each draw scores ``1 - KS / KS_max`` against the reference histogram,
+       ``KS`` the largest difference of the cumulative histograms and
+       ``KS_max`` the largest any histogram could have
+       (:func:`_normalised_ks`);
+    4. the mean and sd over the draws are reported; the ceiling is the same
+       statistic for ``n_cells`` draws from the reference itself (their
+       ceiling scores the data against itself the same way), and
+       ``ceiled`` is the mean over the ceiling.
+
+    It is not Brain-Score's score: the references of this module are
+    histograms reconstructed from published quantiles (or the published
+    histogram itself), not the per-cell recordings, so name it "binned KS
+    similarity after Marques et al. 2021".
 
     Parameters
     ----------
@@ -243,13 +269,15 @@ def binned_ks_similarity(values, bins, probs, n_cells, n_boot=1000, seed=0):
     -------
     dict
         ``mean`` and ``sd`` over the draws, ``ceiling`` and ``ceiling_sd``,
-        ``ceiled``, ``n_model``; the means are NaN without finite values.
+        ``ceiled``, ``n_model``, ``n_cells``, ``n_boot`` and ``method`` (the
+        name to report it under); the means are NaN without finite values.
     """
     v = np.asarray(values, dtype=float)
     v = np.clip(v[np.isfinite(v)], bins[0], bins[-1])
     q = np.asarray(probs, dtype=float)
     rng = np.random.default_rng(seed)
-    out = {"n_model": int(v.size), "n_cells": int(n_cells), "n_boot": int(n_boot)}
+    out = {"method": "binned KS similarity after Marques et al. 2021 (not Brain-Score's score)",
+           "n_model": int(v.size), "n_cells": int(n_cells), "n_boot": int(n_boot)}
     ceiling = np.array([1.0 - _normalised_ks(rng.multinomial(n_cells, q) / n_cells, q)
                         for _ in range(n_boot)])
     out.update(ceiling=float(ceiling.mean()), ceiling_sd=float(ceiling.std()))

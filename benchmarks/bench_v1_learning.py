@@ -80,11 +80,11 @@ def _inputs(n_patches, seed):
     from hee_brian.datasets import natural_images as ni
 
     v1 = models.get("v1")
-    train = v1.training()
+    train = v1.training("single")
     images = ni.load_images(None, downsample=train["downsample"], f0=train["f0"])
     patches = ni.sample_patches(images, n_patches, 8, seed=train["data_seed"],
                                 normalize=train["normalize"], remove_mean=train["remove_mean"])
-    model = v1.build(seed=seed)
+    model = v1.build("single", seed=seed)
     fam0, fam1 = model.layers[0].family, model.layers[1].family
     params = dict(dt=model.dt_s, tau_x=model.tau_x_s, tau_eps=model.tau_eps_layers_s[0],
                   sigma0=fam0.sigma, nu=fam1.nu, scale=fam1.scale, s=fam1.s,
@@ -105,13 +105,13 @@ def _worker(args):
     p = json.loads(str(data["params"]))
     options = json.loads(args.options)
     v1 = models.get("v1")
-    train = v1.training()
+    train = v1.training("single")
     patches = data["patches"]
     B = p["streams"]
     chunk = B * max(1, len(patches) // (4 * B))  # about 4 runs of one compiled project
 
     def learn(n):
-        model = v1.build(seed=1, **options)
+        model = v1.build("single", seed=1, **options)
         model.set_weights(W=[data["W"]])
         t0 = time.perf_counter()
         model.learn(patches[:n], presentation=train["presentation"], eta_w=p["eta_w"] * Hz,

@@ -1,6 +1,6 @@
 """Learning a dictionary of oriented fields from natural image patches.
 
-The quick variant of the V1 model (``hee_brian.models.v1``: 4x4 whitened
+The one-layer quick variant of the V1 model (``hee_brian.models.v1``: 4x4 whitened
 patches, 12 sparse latents with a Cauchy prior) learns with the local
 plasticity rule while it infers: each of 16 parallel streams sees its own
 whitened, contrast-normalised patch (``hee_brian.datasets.natural_images``)
@@ -25,9 +25,9 @@ from hee_brian.datasets import natural_images as ni
 
 # parameters
 v1 = models.get("v1")
-train = v1.training("quick")       # presentation, learning rates, streams, data settings
+train = v1.training("single_quick")       # presentation, learning rates, streams, data settings
 n_patches, chunk = 4096, 512       # patches learned; patches per simulation run
-side = v1.VARIANTS["quick"]["patch_size"]
+side = v1.VARIANTS["single_quick"]["patch_size"]
 
 # data: the built-in photos, whitened, cut into contrast-normalised patches
 images = ni.load_images(downsample=train["downsample"], f0=train["f0"])
@@ -35,7 +35,7 @@ patches = ni.sample_patches(images, n_patches, side, seed=0, normalize=train["no
                             remove_mean=train["remove_mean"])
 
 # model: random initial dictionary
-model = v1.build("quick", seed=1)
+model = v1.build("single_quick", seed=1)
 sigma0 = model.layers[0].family.sigma
 before = rfa.generative_fields(model.weights[0], (side, side), sigma0)
 

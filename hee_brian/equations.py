@@ -21,7 +21,7 @@ so a compiled standalone project can be re-run with new values through
 from __future__ import annotations
 
 from .families import ExponentialFamily
-from .nonlinearities import Phi, get_readout
+from .nonlinearities import Phi, readout_expr
 
 __all__ = [
     "PRE_ERROR",
@@ -157,8 +157,9 @@ def latent_neuron_equations(
         _epsbar_line(family, closed_form),
         f"phix = {phi.expr} : 1",
         f"dphi = {phi.dexpr} : 1",
-        f"rate = {get_readout(readout)[0]} : Hz  # Poisson readout",
+        f"rate = {readout_expr(readout)} : Hz  # Poisson readout",
         "rate_scale : Hz (shared, constant)",
+        "rate_threshold : 1 (shared, constant)",
         "tau_x : second (shared, constant)",
         "temperature : 1 (shared, constant)",
         "noise_budget : 1 (constant)  # own-noise share left by the interneurons",

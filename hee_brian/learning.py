@@ -19,7 +19,7 @@ from .errors import HEEParameterError, SimulationDiverged
 from .network import RunSpec, stimulus_rows
 from .validation import as_positive_int, as_rate, as_steps
 
-__all__ = ["LearningHistory", "learn"]
+__all__ = ["LearningHistory", "annealed", "learn"]
 
 
 class LearningHistory(dict):
@@ -36,13 +36,37 @@ class LearningHistory(dict):
     wall_s = property(lambda self: self["wall_s"])
 
 
+def annealed(start=4.0, end=1.0):
+    """A learning-rate schedule falling geometrically from ``start`` to ``end``.
+
+    ``factor(f) = start * (end / start) ** f`` at the fraction ``f`` of
+    presentations done.  Large early rates let a dictionary that starts from
+    random directions turn towards the data's features quickly; the small
+    late rate keeps the plasticity noise of the final dictionary as low as a
+    constant rate of ``end`` would (docs/model.md section 8.5).
+    """
+    start, end = float(start), float(end)
+    if not (start > 0 and end > 0):
+        raise HEEParameterError(
+            f"annealed(start={start}, end={end}): both factors must be > 0."
+        )
+
+    def factor(f):
+        return start * (end / start) ** float(f)
+
+    factor.description = f"annealed(start={start:g}, end={end:g})"
+    return factor
+
+
 def learn(model, data, presentation, eta_w, eta_b, n_presentations, chunk, plasticity_dt,
-          checkpoint, progress, seed, streams):
+          checkpoint, progress, seed, streams, rate_schedule=None, column_norms=None):
     """Implementation of :meth:`HEEModel.learn`."""
     data = model._stimuli(data, "data")
     pres = as_steps(presentation, model.dt_s, "presentation")
-    eta_w_v = as_rate(eta_w, "eta_w")
-    eta_b_v = as_rate(eta_b, "eta_b")
+    # one rate for every projection (layer), or one each
+    eta_w_v = _per_layer_rates(eta_w, len(model.layers) - 1, "eta_w", "projection")
+    eta_b_v = _per_layer_rates(eta_b, len(model.layers), "eta_b", "layer")
+    norms = _column_norms(column_norms, len(model.layers) - 1)
     plast = 1 if plasticity_dt is None else as_steps(plasticity_dt, model.dt_s, "plasticity_dt")
     chunk = as_positive_int(chunk, "chunk")
     B = as_positive_int(streams, "streams")
@@ -67,15 +91,20 @@ def learn(model, data, presentation, eta_w, eta_b, n_presentations, chunk, plast
     rows = chunk // B  # presentations per chunk; each shows B patches side by side
     spec = RunSpec(mode="clamped", n_steps=rows * pres, learn=True,
                    n_stimuli=stimulus_rows(rows), presentation_steps=pres,
-                   plasticity_steps=plast, streams=B, learn_bias=eta_b_v > 0)
+                   plasticity_steps=plast, streams=B, learn_bias=max(eta_b_v) > 0)
     t_start = time.perf_counter()
     for c in range(start, n_chunks):
+        k = _schedule_factor(rate_schedule, c / n_chunks)
         idx = np.arange(c * chunk, (c + 1) * chunk) % len(data)
         # row r of the stimulus table holds patches r*B .. r*B + B - 1, stream-major
         stim = data[idx].reshape(rows, B * data.shape[1])
         W_before = model._W
-        state = _learn_chunk(model, spec, base_seed + c, stim, state, eta_w_v, eta_b_v,
-                                  t_offset=c * rows * pres * model.dt_s)
+        state = _learn_chunk(model, spec, base_seed + c, stim, state,
+                             [k * v for v in eta_w_v], [k * v for v in eta_b_v],
+                             t_offset=c * rows * pres * model.dt_s)
+        if any(v is not None for v in norms):
+            model._W = [w if v is None else w * (v / np.linalg.norm(w, axis=0))
+                        for w, v in zip(model._W, norms)]
         done = (c + 1) * chunk
         history["patches"].append(done)
         history["dW"].append(float(sum(np.linalg.norm(a - b)
@@ -93,10 +122,57 @@ def learn(model, data, presentation, eta_w, eta_b, n_presentations, chunk, plast
 
 
 
+def _schedule_factor(schedule, fraction):
+    """The schedule's factor at ``fraction`` of the presentations, checked."""
+    if schedule is None:
+        return 1.0
+    if not callable(schedule):
+        raise HEEParameterError(
+            f"rate_schedule must be a function of the fraction done, got {schedule!r}; "
+            "e.g. hee_brian.learning.annealed(4, 1)."
+        )
+    k = float(schedule(fraction))
+    if not (np.isfinite(k) and k >= 0):
+        raise HEEParameterError(
+            f"rate_schedule gave factor {k} at fraction {fraction:.3f}; it must be finite "
+            "and >= 0."
+        )
+    return k
+
+
+def _column_norms(value, n):
+    """``column_norms`` as a list of ``n`` entries, each None or a positive float."""
+    if value is None:
+        return [None] * n
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise HEEParameterError(
+            f"column_norms must be a list with one entry per projection ({n}), each None "
+            f"or a positive norm; got {value!r}."
+        )
+    out = []
+    for i, v in enumerate(value):
+        if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
+            raise HEEParameterError(f"column_norms[{i}] = {v!r} must be None or a norm > 0.")
+        out.append(None if v is None else float(v))
+    return out
+
+
+def _per_layer_rates(value, n, name, what):
+    """A learning rate given once or per layer, as a list of ``n`` floats in Hz."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise HEEParameterError(
+                f"{name} has {len(value)} rates but the model has {n} {what}s; give one "
+                f"rate, or one per {what} (bottom first)."
+            )
+        return [as_rate(v, f"{name}[{i}]") for i, v in enumerate(value)]
+    return [as_rate(value, name)] * n
+
+
 def _learn_chunk(model, spec, seed, stim, state, eta_w, eta_b, t_offset):
     """One simulation run of learning; the weights move only if it stayed finite."""
-    built = runs.run(model, spec, seed, stimuli=stim, state=state, eta_w=eta_w * Hz,
-                     eta_b=eta_b * Hz)
+    built = runs.run(model, spec, seed, stimuli=stim, state=state,
+                     eta_w=[v * Hz for v in eta_w], eta_b=[v * Hz for v in eta_b])
     state = runs.final_state(model, built, spec)
     W_new = [np.array(syn.w[:w.size], dtype=float).reshape(w.shape)
              for syn, w in zip(built.projections, model._W)]

@@ -22,8 +22,8 @@ from .layers import Adaptation, Layer
 from .learning import LearningHistory
 from .nonlinearities import get_phi, get_readout
 from .stability import STABILITY_LIMIT
-from .validation import (as_choice, as_interneuron_times, as_positive_int, as_rate, as_seed,
-                         as_threads,
+from .validation import (as_choice, as_finite, as_interneuron_times, as_positive_int, as_rate,
+                         as_seed, as_threads,
                          as_time, check_biases, check_instance, check_layers, check_stimuli,
                          check_weights)
 
@@ -71,6 +71,11 @@ class HEEModel:
         Rate nonlinearity of the Poisson spiking readout.
     rate_scale : Quantity
         Scale of the readout rate (Hz).
+    rate_threshold : float
+        The readout sees ``x - rate_threshold`` (0: the readout of ``x``
+        itself).  With ``readout="relu"`` this is a threshold-linear rate,
+        the form :func:`hee_brian.analysis.v1_protocol.calibrate_readout`
+        fits to V1's spontaneous and peak rates.
     threads : int or "auto"
         OpenMP threads for cpp_standalone (0: none), also shared by the
         dense projection's matrix products.  ``"auto"`` (the default)
@@ -135,6 +140,7 @@ class HEEModel:
         seed=None,
         readout="softplus",
         rate_scale=10 * Hz,
+        rate_threshold=0.0,
         threads="auto",
         noise_budget=True,
         projection="auto",
@@ -158,6 +164,7 @@ class HEEModel:
         get_readout(readout)
         self.readout = readout
         self.rate_scale = as_rate(rate_scale, "rate_scale") * Hz
+        self.rate_threshold = as_finite(rate_threshold, "rate_threshold")
         self.seed = as_seed(seed)
         self.use_noise_budget = bool(noise_budget)
         self.interneurons = as_choice(interneurons, "interneurons", INTERNEURONS)
@@ -300,6 +307,9 @@ class HEEModel:
             f"adaptation={ad}, dt={self.dt}, device={self.device!r}, seed={self.seed}"
             + (f", interneurons={self.interneurons!r}" if self.interneurons != "sampling" else "")
             + (f", integrator={self.integrator!r}" if self.integrator != "euler" else "")
+            + (f", readout={self.readout!r}, rate_scale={self.rate_scale}"
+               if (self.readout, float(self.rate_scale / Hz)) != ("softplus", 10.0) else "")
+            + (f", rate_threshold={self.rate_threshold:g}" if self.rate_threshold else "")
             + ")"
         )
         return head
@@ -388,7 +398,7 @@ class HEEModel:
     # ------------------------------------------------------------------
     def learn(self, data, presentation=20 * ms, eta_w=0.5 * Hz, eta_b=0.1 * Hz,
               n_presentations=None, chunk=500, plasticity_dt=None, checkpoint=None,
-              progress=True, seed=None, streams=1):
+              progress=True, seed=None, streams=1, rate_schedule=None, column_norms=None):
         """Learn with local plasticity while patches are presented in sequence.
 
         Inference and plasticity run concurrently (docs/model.md section 3).  The
@@ -403,8 +413,10 @@ class HEEModel:
             larger).
         presentation : Quantity
             Time each patch is shown.
-        eta_w, eta_b : Quantity
-            Learning rates of the weights and biases (Hz).
+        eta_w, eta_b : Quantity or list of Quantity
+            Learning rates of the weights and biases (Hz): one for all, or
+            one per projection (``eta_w``, ``W_1`` first) and one per layer
+            (``eta_b``, layer 0 first).
         n_presentations : int, optional
             Total patches to show (default ``len(data)``), rounded up to a
             whole number of chunks.
@@ -433,6 +445,20 @@ class HEEModel:
             as a linked variable.  Patch ``p`` goes to stream
             ``p % B``.  A learned bias has one copy per stream within a
             chunk; the copies' changes are added after it.
+        rate_schedule : callable, optional
+            ``factor(fraction)``: every learning rate of a chunk is multiplied
+            by the factor at the fraction of presentations done when the
+            chunk starts (e.g. :func:`hee_brian.learning.annealed`).  None:
+            constant rates.  A factor is a run value (nothing recompiles),
+            and a resumed run gets the same factors.
+        column_norms : list of float or None, optional
+            Synaptic scaling, one entry per projection (``W_1`` first): after
+            each chunk, the columns of a projection with a number are
+            rescaled to that norm (each neuron scales its own outgoing
+            weights, a slow homeostatic step between chunks); None leaves a
+            projection free.  A top layer whose weights may grow without
+            bound can otherwise take over the layer below's variance (the
+            dictionary below then shrinks; docs/model.md section 8.6).
 
         Returns
         -------
@@ -440,7 +466,8 @@ class HEEModel:
             Patches done, the weight change and the wall time, per chunk.
         """
         return learning.learn(self, data, presentation, eta_w, eta_b, n_presentations, chunk,
-                              plasticity_dt, checkpoint, progress, seed, streams)
+                              plasticity_dt, checkpoint, progress, seed, streams,
+                              rate_schedule, column_norms)
 
     # ------------------------------------------------------------------
     def generate(self, n, mode="marginal", burn_in=None, spacing=None, settle=None,

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import HEEParameterError
 
-__all__ = ["Phi", "PHI", "get_phi", "READOUTS", "get_readout"]
+__all__ = ["Phi", "PHI", "get_phi", "READOUTS", "get_readout", "readout_expr", "readout_rate"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ PHI = {
 }
 
 #: Readout nonlinearities: rate in Hz as a function of x (rate_scale in Hz).
+#: The model applies each to ``x - rate_threshold`` (:func:`readout_expr`,
+#: :func:`readout_rate`), so a threshold-linear V1 readout is ``"relu"``.
 READOUTS = {
     "softplus": ("rate_scale*(log(1 + exp(-abs(x))) + clip(x, 0, inf))",
                  lambda x, r: r * np.logaddexp(0, x)),
@@ -73,3 +75,20 @@ def get_readout(name: str):
             f"unknown readout {name!r}; choose one of {sorted(READOUTS)}."
         )
     return READOUTS[name]
+
+
+def readout_expr(name: str) -> str:
+    """The Brian2 expression of readout ``name`` applied to ``x - rate_threshold``.
+
+    With ``rate_threshold = 0`` it computes exactly the unthresholded
+    readout (``x - 0`` is ``x`` in floating point).
+    """
+    from brian2.utils.stringtools import word_substitute
+
+    return word_substitute(get_readout(name)[0], {"x": "(x - rate_threshold)"})
+
+
+def readout_rate(name: str, x, rate_scale_hz: float, rate_threshold: float = 0.0):
+    """NumPy twin of :func:`readout_expr`: the rate (Hz) for latent states ``x``."""
+    return get_readout(name)[1](np.asarray(x, dtype=float) - float(rate_threshold),
+                                float(rate_scale_hz))

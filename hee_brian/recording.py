@@ -87,10 +87,11 @@ class Recording:
     def rates(self, layer):
         """Readout rate (Hz) of ``layer``'s recorded states, shape of ``x[layer]``.
 
-        ``info["rate_scale"] * readout(x)`` with the run's readout
-        (``info["readout"]``): the rate of the Poisson spikes.
+        ``info["rate_scale"] * readout(x - info["rate_threshold"])`` with
+        the run's readout (``info["readout"]``): the rate of the Poisson
+        spikes.
         """
-        from .nonlinearities import get_readout
+        from .nonlinearities import readout_rate
 
         x = self.trace(layer, "x")
         if "readout" not in self.info:
@@ -98,7 +99,8 @@ class Recording:
                 "this recording does not say its readout (written by an older version); "
                 "use hee_brian.analysis.recordings.readout_rate(model, rec.x[layer])."
             )
-        return get_readout(self.info["readout"])[1](x, float(self.info["rate_scale"]))
+        return readout_rate(self.info["readout"], x, self.info["rate_scale"],
+                            self.info.get("rate_threshold", 0.0))
 
     def _arrays(self, var):
         """The per-layer list holding ``var`` (the rate is computed from x)."""

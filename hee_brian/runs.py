@@ -118,6 +118,7 @@ def recording(model, built, spec, seed, extra=None):
     info = {"dt": model.dt_s, "record_dt": (spec.record_steps or 0) * model.dt_s, "seed": seed,
             "device": model.device, "streams": spec.streams, "mode": spec.mode,
             "readout": model.readout, "rate_scale": float(model.rate_scale / Hz),
+            "rate_threshold": model.rate_threshold,
             "model": model.config(), "simulator": simulator_versions(),
             "units": dict(UNITS), **model.last_times}
     return Recording(t=t, x=x, eps=eps, a=a, spikes=spk, final_state=state, info=info)

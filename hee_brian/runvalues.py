@@ -30,8 +30,9 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
     state : dict, optional
         Initial states {("x", l): array, ("a", l): ..., ("eps", l): ...};
         missing entries start at zero.
-    eta_w, eta_b : Quantity, optional
-        Learning rates (learning runs).
+    eta_w, eta_b : Quantity or list of Quantity, optional
+        Learning rates (learning runs): one for all, or one per projection
+        (``eta_w``) and per layer (``eta_b``), bottom first.
     temperature : float
         Noise temperature of the neurons (generation).
     """
@@ -48,6 +49,11 @@ def run_values(model, spec: RunSpec, built: BuiltNetwork, *, stimuli=None, state
         values.append((built.stimulus, "values", stimulus_table(stimuli, spec.n_stimuli)))
         values.append((built.neurons[0], "presentation", spec.presentation_steps * model.dt))
     return values
+
+
+def _pick(v, i):
+    """Entry ``i`` of a per-layer list, or ``v`` itself when one value serves all."""
+    return v[i] if isinstance(v, (list, tuple)) else v
 
 
 def _per_neuron(v, n, B):
@@ -68,6 +74,7 @@ def _layer_values(model, spec, built, l, state, budget, eta_b, temperature):
         values.append((group, "temperature", float(temperature)))
     if l >= 1:
         values.append((group, "rate_scale", model.rate_scale))
+        values.append((group, "rate_threshold", model.rate_threshold))
         values.append((group, "noise_budget", _per_neuron(budget, layer.n, B)))
         if model.adaptation is not None and "m" in group.variables:
             values.append((group, "m", float(model.adaptation.m)))
@@ -87,7 +94,7 @@ def _layer_values(model, spec, built, l, state, budget, eta_b, temperature):
         x0 = state.get(("x", l), np.zeros(layer.n))
         values.append((group, "x", _per_neuron(x0, layer.n, B)))
     if spec.bias_plastic:
-        values.append((group, "eta_b", eta_b))
+        values.append((group, "eta_b", _pick(eta_b, l)))
     inter = built.interneurons[l]
     if inter is not None:
         values += [(inter, p, v) for p, v in fam.items()]
@@ -108,5 +115,5 @@ def _projection_values(model, spec, built, eta_w):
             w = np.concatenate([w, np.zeros((B - 1) * (n_pre + n_post))])
         values.append((syn, "w", w))
         if spec.learn:
-            values.append((syn, "eta_w", eta_w))
+            values.append((syn, "eta_w", _pick(eta_w, l - 1)))
     return values

@@ -39,6 +39,7 @@ def config(model):
         "seed": model.seed,
         "readout": model.readout,
         "rate_scale": float(model.rate_scale / Hz),
+        "rate_threshold": model.rate_threshold,
         "noise_budget": model.use_noise_budget,
         "interneurons": model.interneurons,
         "integrator": model.integrator,
@@ -61,7 +62,7 @@ def from_config(cls, cfg, **overrides):
     run = {k: overrides.pop(k) for k in EXECUTION_SETTINGS if k in overrides}
     unknown = set(overrides) - {"layers", "phi", "tau_x", "tau_eps", "n_interneurons",
                                 "adaptation", "dt", "seed", "readout", "rate_scale",
-                                "noise_budget", "interneurons", "integrator"}
+                                "rate_threshold", "noise_budget", "interneurons", "integrator"}
     if unknown:
         raise HEEParameterError(
             f"unknown model settings {sorted(unknown)}; give model parameters "
@@ -77,7 +78,9 @@ def from_config(cls, cfg, **overrides):
     return cls(layers, phi=cfg["phi"], tau_x=cfg["tau_x"] * second, tau_eps=tau_eps,
                n_interneurons=cfg["n_interneurons"], adaptation=adaptation,
                dt=cfg["dt"] * second, seed=cfg["seed"], readout=cfg["readout"],
-               rate_scale=cfg["rate_scale"] * Hz, noise_budget=cfg.get("noise_budget", True),
+               rate_scale=cfg["rate_scale"] * Hz,
+               rate_threshold=cfg.get("rate_threshold", 0.0),
+               noise_budget=cfg.get("noise_budget", True),
                interneurons=cfg.get("interneurons", "sampling"),
                integrator=cfg.get("integrator", "euler"), **run)
 

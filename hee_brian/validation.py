@@ -41,6 +41,19 @@ def as_time(value, name, allow_zero=False):
     return v
 
 
+def as_finite(value, name):
+    """Check ``value`` is a finite dimensionless number and return it as a float."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise HEEParameterError(f"{name} must be a finite number, got {value!r}.") from None
+    if isinstance(value, Quantity) and not value.is_dimensionless:
+        raise HEEParameterError(f"{name} must be dimensionless, got {value!r}.")
+    if not math.isfinite(v):
+        raise HEEParameterError(f"{name} must be a finite number, got {value!r}.")
+    return v
+
+
 def as_rate(value, name):
     """Check ``value`` is a rate quantity >= 0 and return it in Hz."""
     if not isinstance(value, Quantity):

@@ -40,7 +40,7 @@ from brian2 import Hz, ms
 import hee_brian as hb
 from hee_brian.errors import HEEParameterError
 
-__all__ = ["PRIORS", "VARIANTS", "TRAINING", "build", "training"]
+__all__ = ["PRIORS", "VARIANTS", "TRAINING", "build", "training", "first_layer", "train"]
 
 #: Priors of the latents, by name: the heavy-tailed Student-t (Cauchy, nu = 1)
 #: of the default model, and the smooth Laplace it replaced (kept for
@@ -50,31 +50,50 @@ PRIORS = {
     "laplace": ("sparse", dict(lam=1.0, delta=0.1, s=6.0)),
 }
 
-#: Model parameters of each variant.
+#: Model parameters of each variant.  ``default`` and ``quick`` are
+#: hierarchies: pixels -> ``n_latents`` Cauchy latents (the simple-cell-like
+#: layer, whose interneurons sample A'(eta_1) because the layer has a parent)
+#: -> ``n_top`` Gaussian latents (``top``: family and parameters), every W
+#: and bias learned.  ``single`` and ``single_quick`` are the one-latent-layer
+#: models (fixed biases) that the sampler checks against NUTS were made on.
+_SAMPLER = dict(tau_x=10 * ms, dt=0.05 * ms, n_interneurons=1, init_norm=0.5,
+                interneurons="closed_form", integrator="leimkuhler_matthews")
 VARIANTS = {
-    "default": dict(patch_size=8, n_latents=96, sigma0=0.35,
-                    prior="student_t",
-                    tau_x=10 * ms, tau_eps=[0.45 * ms, 5.0 * ms], dt=0.05 * ms,
-                    n_interneurons=1, init_norm=0.5,
-                    interneurons="closed_form", integrator="leimkuhler_matthews"),
-    "quick": dict(patch_size=4, n_latents=12, sigma0=0.35,
-                  prior="student_t",
-                  tau_x=10 * ms, tau_eps=[0.45 * ms, 5.0 * ms], dt=0.05 * ms,
-                  n_interneurons=1, init_norm=0.5,
-                  interneurons="closed_form", integrator="leimkuhler_matthews"),
+    "default": dict(patch_size=8, n_latents=96, n_top=32, top=("gaussian", {"sigma": 1.0}),
+                    top_init_sd=0.1, sigma0=0.35, prior="student_t",
+                    tau_eps=[0.45 * ms, 5.0 * ms, 5.0 * ms], **_SAMPLER),
+    "quick": dict(patch_size=4, n_latents=12, n_top=4, top=("gaussian", {"sigma": 1.0}),
+                  top_init_sd=0.1, sigma0=0.35, prior="student_t",
+                  tau_eps=[0.45 * ms, 5.0 * ms, 5.0 * ms], **_SAMPLER),
+    "single": dict(patch_size=8, n_latents=96, n_top=0, sigma0=0.35, prior="student_t",
+                   tau_eps=[0.45 * ms, 5.0 * ms], **_SAMPLER),
+    "single_quick": dict(patch_size=4, n_latents=12, n_top=0, sigma0=0.35, prior="student_t",
+                         tau_eps=[0.45 * ms, 5.0 * ms], **_SAMPLER),
 }
 
 #: Training defaults per variant: ``HEEModel.learn`` keywords (``eta_w`` is
 #: per stream: the ``streams`` local updates add up), and the data (built-in
 #: photos downsampled 2x, whitened with roll-off f0 in cycles/pixel, DC
-#: removed, contrast-normalised with semi-saturation constant ``normalize``).
+#: removed, contrast-normalised with semi-saturation constant
+#: ``normalize``).  The hierarchies learn in two stages (:func:`train`):
+#: ``stage1_patches`` with the first layer alone at ``eta_w`` times the
+#: ``anneal`` schedule, then the rest with every W and bias learned
+#: together (``eta_w_top`` for W_2, ``eta_b`` for every bias), the top
+#: layer's columns held at their initial norm.
+_DATA = dict(data_seed=0, downsample=2, f0=0.4, normalize=0.1, remove_mean=True)
 TRAINING = {
-    "default": dict(n_patches=204800, presentation=30 * ms, eta_w=0.125 * Hz, eta_b=0.0 * Hz,
-                    streams=64, chunk=12800, data_seed=0, downsample=2, f0=0.4,
-                    normalize=0.1, remove_mean=True),
-    "quick": dict(n_patches=512, presentation=30 * ms, eta_w=0.125 * Hz, eta_b=0.0 * Hz,
-                  streams=16, chunk=256, data_seed=0, downsample=2, f0=0.4,
-                  normalize=0.1, remove_mean=True),
+    "default": dict(n_patches=204800, stage1_patches=153600, anneal=(6.0, 1.0),
+                    presentation=30 * ms, eta_w=0.125 * Hz, eta_w_top=0.005 * Hz,
+                    eta_b=0.0025 * Hz, streams=64, chunk=12800, **_DATA),
+    "quick": dict(n_patches=1024, stage1_patches=512, anneal=(6.0, 1.0),
+                  presentation=30 * ms, eta_w=0.125 * Hz, eta_w_top=0.02 * Hz,
+                  eta_b=0.01 * Hz, streams=16, chunk=256, **_DATA),
+    "single": dict(n_patches=204800, stage1_patches=204800, anneal=None,
+                   presentation=30 * ms, eta_w=0.125 * Hz, eta_b=0.0 * Hz,
+                   streams=64, chunk=12800, **_DATA),
+    "single_quick": dict(n_patches=512, stage1_patches=512, anneal=None,
+                         presentation=30 * ms, eta_w=0.125 * Hz, eta_b=0.0 * Hz,
+                         streams=16, chunk=256, **_DATA),
 }
 
 
@@ -143,13 +162,15 @@ def build(variant="default", seed=1, init_patches=None, sigma0=None, prior=None,
               n_interneurons=p["n_interneurons"], interneurons=p["interneurons"],
               integrator=p["integrator"], seed=seed, phi="linear")
     kw.update(overrides)
-    model = hb.HEEModel(
-        [hb.Layer(n0, "gaussian", sigma=p["sigma0"]),
-         hb.Layer(p["n_latents"], prior_family, **prior_params)],
-        **kw,
-    )
+    layers = [hb.Layer(n0, "gaussian", sigma=p["sigma0"]),
+              hb.Layer(p["n_latents"], prior_family, **prior_params)]
+    if p["n_top"]:
+        top_family, top_params = p["top"]
+        layers.append(hb.Layer(p["n_top"], top_family, **top_params))
+    model = hb.HEEModel(layers, **kw)
+    rng = np.random.default_rng(model.seed)
     if init_patches is None:
-        D = np.random.default_rng(model.seed).standard_normal((n0, p["n_latents"]))
+        D = rng.standard_normal((n0, p["n_latents"]))
     else:
         D = np.array(init_patches, dtype=float).T
         if D.shape != (n0, p["n_latents"]):
@@ -161,5 +182,90 @@ def build(variant="default", seed=1, init_patches=None, sigma0=None, prior=None,
     if np.any(norms == 0):
         raise HEEParameterError("init_patches contains a blank patch; pick non-blank ones.")
     D *= p["init_norm"] / norms
-    model.set_weights(W=[D / p["sigma0"] ** 2])
+    W = [D / p["sigma0"] ** 2]
+    if p["n_top"]:
+        # top-down drive eta_1 = W_1 x_2 of sd top_init_sd under the top prior N(0, 1)
+        W.append(rng.normal(scale=p["top_init_sd"] / np.sqrt(p["n_top"]),
+                            size=(p["n_latents"], p["n_top"])))
+    model.set_weights(W=W)
     return model
+
+
+def first_layer(model):
+    """The pixels and the first latent layer of ``model``, as a model of their own.
+
+    The same parameters and weights, without the layers above: the first
+    layer's prior is then its family at its bias alone (the top-down drive
+    a layer above would add is zero).
+    """
+    cfg = model.config()
+    lower = hb.HEEModel.from_config(cfg, layers=cfg["layers"][:2],
+                                    tau_eps=list(model.tau_eps_layers_s[:2]),
+                                    **model.execution())
+    lower.set_weights(W=[model.weights[0]], b=model.biases[:2])
+    return lower
+
+
+def train(model, patches, variant="default", out=None, progress=True, **changes):
+    """Learn the V1 model from ``patches`` with the variant's two-stage schedule.
+
+    Stage 1 learns the first layer alone (``first_layer``) on the first
+    ``stage1_patches`` with rates annealed by ``anneal``; stage 2 learns the
+    whole hierarchy on the rest, every W and bias at once, with the top
+    layer's columns rescaled to their initial norm after each chunk
+    (``column_norms``).  Why: learned together from the start, the top
+    layer's weights grow without bound (its Hebbian term picks up the
+    first layer's interneuron noise, which the top layer itself follows),
+    the first layer's dictionary shrinks under the broadened prior and the
+    run diverges (docs/model.md section 8.6).
+
+    Parameters
+    ----------
+    model : hee_brian.HEEModel
+        From :func:`build`; trained in place.
+    patches : ndarray, shape (n_patches, n_pixels)
+    variant : str
+        Whose :data:`TRAINING` settings to use.
+    out : str or Path, optional
+        Folder for the checkpoints (``checkpoint_stage1.npz``,
+        ``checkpoint.npz``); an interrupted run resumes from them.
+    progress : bool or callable
+        As :meth:`hee_brian.HEEModel.learn`.
+    **changes
+        Replacements of :data:`TRAINING` entries.
+
+    Returns
+    -------
+    dict
+        ``stage1`` and ``stage2``: the :class:`hee_brian.LearningHistory` of
+        each (``stage2`` None for a one-layer model), and the settings used.
+    """
+    from pathlib import Path
+
+    from hee_brian.learning import annealed
+
+    t = training(variant)
+    t.update(changes)
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    ckpt = (lambda name: None) if out is None else (lambda name: Path(out) / name)
+    n1 = min(int(t["stage1_patches"]), len(patches))
+    schedule = None if t["anneal"] is None else annealed(*t["anneal"])
+    lower = first_layer(model) if len(model.layers) > 2 else model
+    common = dict(presentation=t["presentation"], chunk=t["chunk"], streams=t["streams"],
+                  progress=progress)
+    stage1 = lower.learn(patches[:n1], eta_w=t["eta_w"], eta_b=t["eta_b"] if lower is model
+                         else 0 * Hz, rate_schedule=schedule,
+                         checkpoint=ckpt("checkpoint_stage1.npz"), **common)
+    stage2 = None
+    if lower is not model:
+        model.set_weights(W=[lower.weights[0]] + model.weights[1:], b=model.biases)
+        rest = patches[n1:]
+        if len(rest):
+            top_norms = [None] + [float(np.mean(np.linalg.norm(w, axis=0)))
+                                  for w in model.weights[1:]]
+            stage2 = model.learn(rest, eta_w=[t["eta_w"]] + [t["eta_w_top"]] * (len(top_norms) - 1),
+                                 eta_b=t["eta_b"], column_norms=top_norms,
+                                 checkpoint=ckpt("checkpoint.npz"), **common)
+    return {"stage1": stage1, "stage2": stage2,
+            "settings": {k: str(v) for k, v in t.items()}}

@@ -132,7 +132,8 @@ def main(argv=None):
     ap.add_argument("--eta-w", type=float, default=4 / 64, help="rate per stream (Hz)")
     ap.add_argument("--presentation", type=float, default=30.0, help="ms per patch")
     ap.add_argument("--norm", type=float, default=0.5, help="starting column norm (mean space)")
-    ap.add_argument("--variant", default="default", choices=["default", "quick"])
+    ap.add_argument("--variant", default="single", choices=["single", "single_quick"],
+                    help="one-layer V1 model variant (models/v1.py)")
     ap.add_argument("--prior", default=None, choices=sorted(models.get("v1").PRIORS),
                     help="latent prior (default: the variant's)")
     ap.add_argument("--seed", type=int, default=1)

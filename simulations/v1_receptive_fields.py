@@ -1,34 +1,50 @@
-"""Learn V1 receptive fields from natural images, then probe them as in V1.
+"""A V1 recording session on a hierarchical HEE model learned from scratch.
 
 What it shows
 -------------
-The HEE model (``models/v1.py``: 8x8 whitened patches, 96 sparse latents
-with a Cauchy prior) trained from scratch with concurrent inference and local plasticity on
-patches of the photos shipped with scikit-image / scikit-learn develops
-localised, oriented, band-pass receptive fields.  The trained network is
-then probed the way V1 is: white-noise reverse correlation, gratings over
-orientation x spatial frequency x phase, a contrast series, and stimulus
-onsets; its properties are compared with macaque V1 (Ringach 2002, Ringach
-et al. 2002, De Valois et al. 1982, Churchland et al. 2010).
+The default V1 model (``models/v1.py``: 8x8 whitened natural-image patches
+-> 96 Cauchy-prior latents, the simple-cell-like layer -> 32 Gaussian
+latents) learns from random initial weights with local plasticity while it
+infers (:func:`hee_brian.models.v1.train`: the first layer alone, then
+every W and bias together).  The first layer's interneurons sample
+A'(eta_1) of its Cauchy family, because the layer has a parent.  The
+trained network is then recorded as a physiologist records V1
+(:mod:`hee_brian.analysis.v1_protocol`):
+
+1. a threshold-linear spike readout calibrated on a pilot run to V1's median
+   spontaneous (0.82 spikes/s) and peak (33.8 spikes/s) rates;
+2. drifting gratings (24 orientations x 7 spatial frequencies on a log grid
+   up to Nyquist, 4 Hz, 250 ms blank then 500 ms grating, 10 repeats):
+   orientation tuning at each unit's preferred spatial frequency, SF tuning,
+   F1/F0, the responsiveness cut, and the mean-matched Fano factor around
+   onset (Churchland et al. 2010);
+3. a contrast series at each unit's preferred grating: Naka-Rushton fits, and
+   the variability of x and of spike counts against contrast;
+4. white-noise reverse correlation;
+5. what the second layer learned: how alike (orientation, position, phase)
+   the first-layer units are that each second-layer unit pools, against
+   shuffled sets, and the second layer's own orientation tuning and F1/F0.
+
+Property distributions are compared with macaque V1 (Ringach et al. 2002,
+Ringach 2002, De Valois et al. 1982, Schiller et al. 1976) by the binned KS
+similarity after Marques et al. (2021), with bootstrap intervals.
 
 What it writes (to ``--out``, default ``output/v1_receptive_fields``)
 --------------------------------------------------------------------
-- ``model.npz``: the trained model (``hee_brian.HEEModel.load``-able);
-- ``checkpoint.npz``: learning state after each chunk; an interrupted run
-  started again with the same arguments resumes from it;
-- ``summary.json``: Gabor fraction, nx/ny medians, tuning distributions with
-  KS similarity to V1, Fano factors, the top eigenvalue of sigma_0^2 W^T W
-  (the stiffness the sampler must follow), timings and the command line;
-- ``rf_grid.png``, ``traces.png``, ``nx_ny.png``, ``tuning_examples.png``,
-  ``v1_distributions.png``, ``variability.png``.
+``model.npz`` (the trained, calibrated model), ``checkpoint_stage1.npz``
+and ``checkpoint.npz`` (an interrupted run resumes from them),
+``summary.json`` (every number below, the timings and, per figure, the
+command that makes it), and the figures ``rf_grid.png`` (generative and
+STA fields), ``tuning_examples.png`` (orientation, SF and contrast tuning of
+example units with SEM error bars and fits), ``v1_distributions.png``
+(property distributions against V1 with scores), ``nx_ny.png``,
+``traces.png`` (states and spikes at the calibrated rates),
+``fano.png`` (mean-matched Fano factor around onset), ``variability.png``
+(variability against contrast) and ``second_layer.png`` (pooling).
 
-About 4-5 minutes on 2 cores with the defaults: 204,800 patches learned at
-1,000-1,400 patches/s (150-200 s), then about 90 s of Gabor fits, reverse
-correlation (on 64 streams) and probing; the summary's ``timings_s`` gives
-each stage (docs/performance.md section 3).  90 % of the fields pass the
-Gabor test (R^2 >= 0.7) with model seed 1.  Run ``python simulations/v1_receptive_fields.py
---help`` for the options; ``--variant quick`` is a small smoke run and
-``--prior laplace`` the smooth-Laplace prior the default replaced.
+About 13-15 minutes on 2 cores without a GPU with the defaults (the
+summary's ``timings_s`` gives each stage).  ``--variant quick`` is a small
+smoke run (4x4 patches).
 """
 from __future__ import annotations
 
@@ -43,13 +59,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: the script writes files, it opens no window
 import numpy as np  # noqa: E402
-from brian2 import second  # noqa: E402
+from brian2 import ms  # noqa: E402
 
 from hee_brian import models  # noqa: E402
 from hee_brian.analysis import plotting  # noqa: E402
 from hee_brian.analysis import receptive_fields as rfa  # noqa: E402
 from hee_brian.analysis import tuning, variability  # noqa: E402
-from hee_brian.analysis.recordings import readout_rate  # noqa: E402
+from hee_brian.analysis import v1_protocol as vp  # noqa: E402
 from hee_brian.datasets import natural_images as ni  # noqa: E402
 from hee_brian.report import log  # noqa: E402
 
@@ -58,103 +74,67 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Gabor fits with R^2 at or above this count as Gabor-like (the criterion of docs/v1_reference.md).
 R2_THRESHOLD = 0.7
 
+# ----------------------------------------------------------------------
+# the recording protocol
+N_THETA = 24
+#: spatial frequencies (cycles/pixel), half-octave steps up to Nyquist
+FREQS = 0.5 * 2.0 ** (-np.arange(7)[::-1] / 2)
+AMPLITUDE = 1.5  # grating amplitude: pixel variance 1.1, like the training patches
+BLANK_S, STIMULUS_S = 0.25, 0.5
+TEMPORAL_FREQ, FRAME_S = 4.0, 0.0125
+#: contrast series, multiples of AMPLITUDE (0: blank trials)
+CONTRASTS = np.array([0.0, 0.0625, 0.125, 0.25, 0.5, 1.0])
+FANO_WINDOW_S, FANO_STEP_S = 0.08, 0.01
+
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "output" / "v1_receptive_fields"),
                     help="output folder (default: output/v1_receptive_fields)")
-    ap.add_argument("--variant", default="default", choices=sorted(models.get("v1").VARIANTS),
+    ap.add_argument("--variant", default="default",
+                    choices=sorted(models.get("v1").VARIANTS),
                     help="model variant from models/v1.py")
     ap.add_argument("--n-patches", type=int, default=None,
                     help="patches presented during learning (default: the variant's)")
-    ap.add_argument("--eta-w", type=float, default=None, help="weight learning rate in Hz")
     ap.add_argument("--seed", type=int, default=1, help="model seed")
-    ap.add_argument("--init", default="patches", choices=["patches", "random"],
-                    help="initial dictionary: random whitened patches (default) or random "
-                         "directions")
+    ap.add_argument("--init", default="random", choices=["random", "patches"],
+                    help="initial dictionary: random directions (default) or random whitened "
+                         "patches")
     ap.add_argument("--prior", default=None, choices=sorted(models.get("v1").PRIORS),
-                    help="latent prior (default: the variant's, student_t)")
+                    help="first-layer prior (default: the variant's, student_t)")
     ap.add_argument("--device", default="cpp_standalone", help="Brian2 device")
     ap.add_argument("--images", default=None,
                     help="folder of images or IMAGES.mat file (default: built-in photos)")
+    ap.add_argument("--repeats", type=int, default=10,
+                    help="repeats of every grating condition (streams side by side)")
+    ap.add_argument("--n-theta", type=int, default=N_THETA, help="grating orientations")
     ap.add_argument("--rc-frames", type=int, default=None,
-                    help="white-noise frames for reverse correlation, rounded to whole runs of "
-                         "1344 (default 12,096 frames on 64 streams, about 15 s)")
-    ap.add_argument("--grating-repeats", type=int, default=2)
-    ap.add_argument("--fano-blocks", type=int, default=3,
-                    help="blocks of blank/stimulus trials for the variability analysis")
+                    help="white-noise frames for reverse correlation (default 64,512 on "
+                         "64 streams)")
     ap.add_argument("--fresh", action="store_true",
-                    help="delete an existing checkpoint and train from scratch")
+                    help="delete existing checkpoints and train from scratch")
     return ap.parse_args(argv)
 
 
-# ----------------------------------------------------------------------
-# experiments on the trained network.  They all present blocks of
-# BLOCK stimuli for PRESENTATION each and record layer 1, so they share one
-# compiled standalone project.
-
-N_THETA, N_PHASE = 12, 4
-FREQS = 0.05 * 2 ** (np.arange(7) / 2)  # 0.05 .. 0.4 cycles/pixel, half-octave steps
-BLOCK = N_THETA * len(FREQS) * N_PHASE  # 336
-#: White-noise frames per reverse-correlation run: 4 blocks, 21 frames for each
-#: of 64 streams.
-RC_CHUNK = 4 * BLOCK
-CONTRASTS = (0.0, 0.25, 0.5, 1.0, 2.0)
-
-
-def grating_experiment(model, side, presentation, repeats, seed):
-    thetas = np.arange(N_THETA) * np.pi / N_THETA
-    phases = np.arange(N_PHASE) * 2 * np.pi / N_PHASE
-    # amplitude 1.5: pixel variance 1.1, like the unit-variance training patches
-    stim = tuning.grating_set((side, side), thetas, FREQS, phases, contrast=1.5)
-    rates, counts, _ = tuning.present(model, stim, presentation, repeats=repeats, seed=seed)
-    shape = (N_THETA, len(FREQS), N_PHASE, -1)
-    return thetas, phases, rates.mean(axis=0).reshape(shape), counts.sum(axis=0).reshape(shape)
-
-
-def onset_experiment(model, patches, presentation, n_blocks, seed):
-    """Trials of blank then patch at one of CONTRASTS; counts before/after onset."""
-    n_img = 4
-    images = patches[:n_img]
-    conds = [(i, c) for i in range(n_img) for c in CONTRASTS]
-    n_trials = BLOCK // 2
-    rng = np.random.default_rng(seed)
-    img_id, contrast, before, after, x_after, x_before = [], [], [], [], [], []
-    for b in range(n_blocks):
-        order = [conds[k % len(conds)] for k in range(n_trials)]
-        rng.shuffle(order)
-        stim = np.zeros((BLOCK, patches.shape[1]))
-        for t, (i, c) in enumerate(order):
-            stim[2 * t + 1] = c * images[i]
-        rates, counts, xm = tuning.present(model, stim, presentation, seed=seed + 31 * b)
-        before.append(counts[0, 0::2])
-        after.append(counts[0, 1::2])
-        x_before.append(xm[0, 0::2])
-        x_after.append(xm[0, 1::2])
-        img_id += [i for i, _ in order]
-        contrast += [c for _, c in order]
-    return (np.array(img_id), np.array(contrast), np.concatenate(before),
-            np.concatenate(after), np.concatenate(x_before), np.concatenate(x_after))
-
-
-def trace_experiment(model, patches, presentation, seed):
-    """A few blank -> patch presentations, full traces and spikes."""
-    stim = np.zeros((BLOCK, patches.shape[1]))
-    stim[1::2] = patches[: BLOCK // 2]
-    rec = model.infer(stim, duration=presentation * BLOCK, presentation=presentation,
-                      layers=[1], spikes=True, seed=seed)
-    return stim, rec
-
-
-# ----------------------------------------------------------------------
-
 def _json_default(o):
-    if isinstance(o, (np.floating, np.integer)):
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
         return o.item()
     if isinstance(o, np.ndarray):
         return o.tolist()
     return str(o)
+
+
+def _median(v):
+    v = np.asarray(v, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else None
+
+
+def _iqr(v):
+    v = np.asarray(v, dtype=float)
+    v = v[np.isfinite(v)]
+    return [float(q) for q in np.percentile(v, [25, 75])] if v.size else None
 
 
 def gabor_controls(patches, side, n_ctrl):
@@ -176,135 +156,200 @@ def gabor_controls(patches, side, n_ctrl):
     }
 
 
-def write_figures(out, args, gen, sta, fits_gen, fits_sta, good, rec, pres_s, thetas, g_rates,
-                  g_counts, props, comparison, onset, vs_c):
-    """The six figures of the main job, each one call of hee_brian.analysis.plotting."""
-    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta], [
-        "generative fields sigma_0^2 W (each scaled to +-max)\n"
-        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_gen['r2'] >= R2_THRESHOLD):.0%}",
-        "reverse correlation (spike-triggered average of white noise)\n"
-        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}"]),
-        out / "rf_grid.png", dpi=110)
-    strongest = np.argsort(-np.abs(rec.x[1]).mean(axis=0))[:6]
-    plotting.save_figure(plotting.plot_onset_traces(
-        rec.t, rec.x[1], rec.spikes[1].t, rec.spikes[1].i, list(strongest), pres_s),
-        out / "traces.png", dpi=110)
-    plotting.save_figure(plotting.plot_nx_ny(
-        fits_gen["nx"][good], fits_gen["ny"][good],
-        label=f"model, R^2 >= {R2_THRESHOLD} (n={good.sum()})"), out / "nx_ny.png", dpi=110)
-    # spike counts were summed over repeats in the response window (the last
-    # two thirds of each presentation)
-    plotting.save_figure(plotting.plot_tuning_examples(
-        thetas, FREQS, g_rates, g_counts, props["circular_variance"],
-        window=pres_s * 2 / 3 * args.grating_repeats,
-        title="Grating tuning (F0 over phase) of example neurons, low to high circular "
-              "variance"), out / "tuning_examples.png", dpi=110)
-    plotting.save_figure(plotting.plot_tuning_distributions(props, comparison),
-                         out / "v1_distributions.png", dpi=110)
-    plotting.save_figure(plotting.plot_variability(onset, vs_c), out / "variability.png",
-                         dpi=110)
 
+# ----------------------------------------------------------------------
+# learning
 
-def _median(v):
-    v = np.asarray(v, dtype=float)
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if v.size else None
-
-
-def make_summary(argv, model, train, history, args, good, r2_init, control, fits_gen, fits_sta,
-                 n_rc, sta_corr, lambda_init, sigma0, comparison, props_spk, onset, vs_c,
-                 timings):
-    """The main job's ``summary.json`` contents."""
-    med = _median
-    summary = {
-        "command": " ".join([Path(sys.argv[0]).name]
-                            + (argv if argv is not None else sys.argv[1:])),
-        "model": model.config(),
-        "training": {k: str(v) for k, v in train.items()},
-        "patches_presented": history["patches"][-1] if history["patches"] else 0,
-        "gabor": {
-            "threshold_r2": R2_THRESHOLD,
-            "fraction_generative": float(good.mean()),
-            "fraction_initial_dictionary": float(np.mean(r2_init >= R2_THRESHOLD)),
-            "initial_dictionary": args.init,
-            "control_fractions": control,
-            "median_r2_generative": med(fits_gen["r2"]),
-            "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),
-            "median_r2_reverse_correlation": med(fits_sta["r2"]),
-            "reverse_correlation_frames": int(n_rc),
-            "median_corr_sta_vs_generative": med(sta_corr),
-            "nx_median": med(fits_gen["nx"][good]),
-            "ny_median": med(fits_gen["ny"][good]),
-            "freq_median_cycles_per_pixel": med(fits_gen["freq"][good]),
-        },
-        # the loop neurons -> pixel interneurons -> neurons stays stable while
-        # this stays well below ~120 at the default dt (models/v1.py)
-        "likelihood_lambda_max": {"initial": lambda_init,
-                                  "final": rfa.likelihood_lambda_max(model.weights[0], sigma0)},
-        "tuning_rates_vs_v1": comparison,
-        "tuning_spike_counts": {
-            "circular_variance_median": med(props_spk["circular_variance"]),
-            "orientation_bandwidth_deg_median": med(props_spk["orientation_bandwidth_deg"]),
-            "sf_bandwidth_oct_median": med(props_spk["sf_bandwidth_oct"]),
-        },
-        "fano_onset": onset,
-        "variability_vs_contrast": vs_c,
-        "timings_s": timings,
-        "load_average": list(os.getloadavg()),
-    }
-    return summary
-
-
-def learn_dictionary(args, out, timings):
-    """Data and learning (resumed from the checkpoint): the trained model and its start."""
+def learn_model(args, out, timings):
+    """Data and two-stage learning (resumed from the checkpoints)."""
     v1 = models.get("v1")
     params = v1.VARIANTS[args.variant]
     train = v1.training(args.variant)
-    if args.n_patches is not None:
-        # whole presentations: every stream gets the same number of patches
-        train["n_patches"] = -(-args.n_patches // train["streams"]) * train["streams"]
-        train["chunk"] = min(train["chunk"], train["n_patches"])
-    if args.eta_w is not None:
-        from brian2 import Hz
-
-        train["eta_w"] = args.eta_w * Hz
     side = params["patch_size"]
-
-    # -- data
     t0 = time.perf_counter()
     images = ni.load_images(args.images, downsample=train["downsample"], f0=train["f0"])
     cut = dict(normalize=train["normalize"], remove_mean=train["remove_mean"])
-    patches = ni.sample_patches(images, train["n_patches"], side, seed=train["data_seed"], **cut)
-    test_patches = ni.sample_patches(images, BLOCK, side, seed=train["data_seed"] + 1, **cut)
+    n = train["n_patches"] if args.n_patches is None else args.n_patches
+    n = -(-n // train["chunk"]) * train["chunk"]  # whole chunks
+    patches = ni.sample_patches(images, n, side, seed=train["data_seed"], **cut)
     timings["data_s"] = time.perf_counter() - t0
     log(f"{len(images)} images, {len(patches)} training patches of {side}x{side}")
-
-    # -- learning (resumes from the checkpoint)
-    n_latents = params["n_latents"]
     init = None
     if args.init == "patches":  # patches of their own draw, not training patches
-        init = ni.sample_patches(images, n_latents, side, seed=train["data_seed"] + 2, **cut)
+        init = ni.sample_patches(images, params["n_latents"], side,
+                                 seed=train["data_seed"] + 2, **cut)
     model = v1.build(args.variant, seed=args.seed, device=args.device, init_patches=init,
                      prior=args.prior)
     sigma0 = model.layers[0].family.sigma
-    lambda_init = rfa.likelihood_lambda_max(model.weights[0], sigma0)
     r2_init = rfa.gabor_table(rfa.fit_gabors(
         rfa.generative_fields(model.weights[0], (side, side), sigma0)))["r2"]
     log(f"initial dictionary ({args.init}): {np.mean(r2_init >= R2_THRESHOLD):.0%} of fields "
         f"with Gabor R^2 >= {R2_THRESHOLD}")
-    ckpt = out / "checkpoint.npz"
-    if args.fresh and ckpt.exists():
-        ckpt.unlink()
+    if args.fresh:
+        for name in ("checkpoint_stage1.npz", "checkpoint.npz"):
+            (out / name).unlink(missing_ok=True)
     t0 = time.perf_counter()
-    history = model.learn(patches, presentation=train["presentation"], eta_w=train["eta_w"],
-                          eta_b=train["eta_b"], chunk=train["chunk"], checkpoint=ckpt,
-                          progress=True, streams=train["streams"])
+    history = v1.train(model, patches, args.variant, out=out, progress=True,
+                       stage1_patches=min(train["stage1_patches"], n))
     timings["learn_s"] = time.perf_counter() - t0
-    model.save(out / "model.npz")
-    log(f"learned in {timings['learn_s']:.0f} s; model written to {out / 'model.npz'}")
-    return (model, history, train, side, sigma0, patches, test_patches, r2_init,
-            lambda_init)
+    log(f"learned in {timings['learn_s']:.0f} s")
+    return model, history, train, side, sigma0, patches, r2_init
 
+
+# ----------------------------------------------------------------------
+# the session
+
+def _stim_rates(session):
+    """Rates (spikes/s) in the stimulus epoch after the first 50 ms, and spontaneous ones."""
+    settle = 0.05
+    stim = session.window_counts(session.onset_s + settle,
+                                 session.onset_s + session.stimulus_s) / (
+        session.stimulus_s - settle)
+    blank = session.window_counts(0.05, session.onset_s) / (session.onset_s - 0.05)
+    return stim, blank
+
+
+def f1_over_f0(session, cond_of_unit):
+    """F1/F0 of each unit's trial-averaged response at its preferred condition."""
+    a = int(round(session.onset_s / session.bin_s))
+    b = a + int(round(session.stimulus_s / session.bin_s))
+    out = np.full(len(cond_of_unit), np.nan)
+    for j, c in enumerate(cond_of_unit):
+        psth = session.counts[session.condition == c, a:b, j].mean(axis=0) / session.bin_s
+        out[j] = tuning.f1_f0_timeseries(psth, session.bin_s, TEMPORAL_FREQ)[2]
+    return out
+
+
+def onset_fano(session, n_conditions, n_boot):
+    """Mean-matched Fano factor in sliding windows around onset (units: neuron x condition)."""
+    counts, times = variability.sliding_counts(session.counts, session.bin_s,
+                                               window=FANO_WINDOW_S, step=FANO_STEP_S)
+    keep = (times >= session.onset_s - 0.2) & (times <= session.onset_s + 0.3)
+    counts, times = counts[keep], times[keep]  # (windows, trials, n)
+    R = counts.shape[1] // n_conditions
+    # trial k = repeat r * C + condition c (blocked order): units are (condition, neuron)
+    c = counts.reshape(len(times), R, -1)
+    course = variability.mean_matched_fano(c, times, window_s=FANO_WINDOW_S)
+    change = variability.fano_change_at_onset(c, times, onset=session.onset_s, n_boot=n_boot,
+                                              window_s=FANO_WINDOW_S)
+    return course, change
+
+
+def second_layer(model, fits, good, session, n_theta, n_freq, thetas):
+    """What the second layer pools, and its own tuning (from its states)."""
+    if len(model.layers) < 3:
+        return None
+    th = np.where(good, fits["theta"], np.nan)
+    pool = rfa.pooling_similarity(model.weights[1], th, fits["x0"], fits["y0"], fits["phase"],
+                                  k=6, seed=0)
+    tr = session.top_traces  # (conditions, samples, n2), blank mean removed
+    t = session.top_time
+    stim = (t >= session.onset_s + 0.05) & (t < session.onset_s + session.stimulus_s)
+    resp = np.abs(tr[:, stim].mean(axis=1))  # (C, n2): |mean change of x|
+    R = resp.reshape(n_theta, n_freq, -1)
+    cv, f1f0 = [], []
+    span = int(round(STIMULUS_S * 0.9 * TEMPORAL_FREQ)) / TEMPORAL_FREQ  # whole cycles
+    sel = (t >= session.onset_s + session.stimulus_s - span) & (
+        t < session.onset_s + session.stimulus_s)
+    for j in range(R.shape[-1]):
+        ti, fi = np.unravel_index(np.argmax(R[:, :, j]), R.shape[:2])
+        cv.append(tuning.circular_variance(thetas, R[:, fi, j]))
+        trace = tr[ti * n_freq + fi, sel, j]
+        f0 = abs(trace.mean())
+        f1 = 2 * abs(np.mean(trace * np.exp(-2j * np.pi * TEMPORAL_FREQ * t[sel])))
+        f1f0.append(f1 / f0 if f0 > 0 else np.nan)
+    return {"pooling": pool, "circular_variance": np.array(cv), "f1_f0": np.array(f1f0)}
+
+
+# ----------------------------------------------------------------------
+# figures
+
+def fig_tuning_examples(out, examples, thetas_deg, freqs, ori, ori_sem, sf, sf_sem, crf, crf_sem,
+                        crf_fits, contrasts, props):
+    import matplotlib.pyplot as plt
+
+    n = len(examples)
+    fig, axes = plt.subplots(3, n, figsize=(3.0 * n, 8.4), squeeze=False)
+    for k, j in enumerate(examples):
+        y = tuning._smoothed_spline_1deg(np.radians(thetas_deg), ori[k])
+        plotting.plot_orientation_tuning(
+            thetas_deg, ori[k], ori_sem[k], fit_curve=(np.arange(180.0), y), axes=[axes[0, k]],
+            labels=[f"unit {j}"], bandwidth_deg=[props["orientation_bandwidth_deg"][j]])
+        plotting.plot_sf_tuning(freqs, sf[k], sf_sem[k], axes=[axes[1, k]], labels=[f"unit {j}"],
+                                bandwidth_oct=[props["sf_bandwidth_oct"][j]])
+        plotting.plot_contrast_response(contrasts, crf[k], crf_sem[k], fit=crf_fits[k],
+                                        axes=axes[2, k])
+        axes[2, k].set_xlabel("contrast (x grating amplitude 1.5)")
+    fig.suptitle("Example units: drifting-grating tuning (mean +- SEM over repeats, "
+                 "spikes/s); line: smoothed spline / Naka-Rushton fit")
+    plotting.save_figure(fig, out / "tuning_examples.png", dpi=100)
+
+
+def fig_traces(out, model, session_grating, seed):
+    """A few blank -> preferred-grating trials, states and spikes at the calibrated rates."""
+    import matplotlib.pyplot as plt
+
+    proto = vp.grating_protocol(session_grating["shape"], [session_grating["theta"]],
+                                [session_grating["sf"]], contrast=AMPLITUDE, blank_s=BLANK_S,
+                                stimulus_s=STIMULUS_S, temporal_freq=TEMPORAL_FREQ,
+                                frame_s=FRAME_S, repeats=4)
+    rec = model.run_protocol(proto, record_every=0.5 * ms, layers=[1], spikes=True, seed=seed)
+    units = session_grating["units"]
+    x = rec.trial_traces(1, "x")
+    t = rec.trials.time
+    spikes = rec.trial_spike_times(1)
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    T = proto.trial_duration_s
+    for r in range(proto.repeats):
+        for k, j in enumerate(units):
+            axes[0].plot(t + r * T, x[r, :, j], lw=0.7, color=f"C{k}",
+                         label=f"unit {j}" if r == 0 else None)
+            st = spikes[r][j]
+            axes[1].vlines(st + r * T, k + 0.1, k + 0.9, color=f"C{k}", lw=0.8)
+        for ax in axes:
+            ax.axvspan(r * T + BLANK_S, (r + 1) * T, color="0.92", zorder=0)
+    axes[0].axhline(model.rate_threshold, color="k", ls=":", lw=0.8,
+                    label="readout threshold")
+    axes[0].set_ylabel("latent state x (a.u.)")
+    axes[0].legend(fontsize=7, ncol=4)
+    axes[1].set_yticks(np.arange(len(units)) + 0.5, [f"unit {j}" for j in units])
+    axes[1].set_xlabel("time (s)")
+    axes[1].set_ylabel("spikes")
+    axes[0].set_title(f"4 trials: {BLANK_S * 1e3:.0f} ms blank, then the units' preferred grating "
+                      f"drifting at {TEMPORAL_FREQ:g} Hz (shaded); calibrated readout "
+                      f"{model.rate_scale} x max(x - {model.rate_threshold:.2f}, 0)")
+    plotting.save_figure(fig, out / "traces.png", dpi=100)
+
+
+def fig_second_layer(out, model, gen, top, fits, good):
+    import matplotlib.pyplot as plt
+
+    pool = top["pooling"]
+    fig = plt.figure(figsize=(14, 6.5))
+    sub = fig.subfigures(1, 2, width_ratios=[1.3, 1])
+    ax = sub[0].subplots(1, 1)
+    units = np.array(pool["pooled_units"])[:8]
+    rows = [gen[u] * np.sign(model.weights[1][u, j])[:, None, None]
+            for j, u in enumerate(units)]
+    plotting.plot_image_grid(np.concatenate(rows), ncols=units.shape[1], axes=ax,
+                             title="first-layer fields pooled by second-layer units 0-7 "
+                                   "(one row each, strongest |W_2| first, signed)")
+    axes = sub[1].subplots(3, 1)
+    for a, name, label in zip(axes, ("orientation_deg", "position_px", "phase_deg"),
+                              ("orientation (deg)", "position (px)", "phase (deg)")):
+        d = pool[name]
+        a.axvspan(*d["shuffled_ci95"], color="0.85", label="shuffled sets, 95 %")
+        a.axvline(d["shuffled"], color="0.5", lw=1)
+        a.axvline(d["pooled"], color="C3", lw=2, label="pooled sets")
+        a.set_xlabel(f"mean pairwise difference in {label}")
+        a.set_yticks([])
+        a.set_title(f"{label}: pooled {d['pooled']:.1f} vs shuffled {d['shuffled']:.1f} "
+                    f"(p = {d['p']:.3f})", fontsize=9)
+    axes[0].legend(fontsize=7)
+    plotting.save_figure(fig, out / "second_layer.png", dpi=100, tight_layout=False)
+
+
+# ----------------------------------------------------------------------
 
 def main(argv=None):
     args = parse_args(argv)
@@ -313,66 +358,235 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("HEE_BRIAN_CACHE", str(out / "brian_cache"))
     timings = {}
-    (model, history, train, side, sigma0, patches, test_patches, r2_init,
-     lambda_init) = learn_dictionary(args, out, timings)
+    model, history, train, side, sigma0, patches, r2_init = learn_model(args, out, timings)
+    shape = (side, side)
 
-    # -- receptive fields: generative weights and reverse correlation
+    # -- receptive fields
     t0 = time.perf_counter()
-    gen = rfa.generative_fields(model.weights[0], (side, side), sigma0)
-    fits_gen = rfa.gabor_table(rfa.fit_gabors(gen))
-    good = fits_gen["r2"] >= R2_THRESHOLD
-    log(f"Gabor fits: {good.mean():.0%} of units with R^2 >= {R2_THRESHOLD}")
+    gen = rfa.generative_fields(model.weights[0], shape, sigma0)
+    fits = rfa.gabor_table(rfa.fit_gabors(gen))
+    good = fits["r2"] >= R2_THRESHOLD
+    log(f"Gabor fits: {good.mean():.0%} of first-layer units with R^2 >= {R2_THRESHOLD}")
     control = gabor_controls(patches, side, min(48, model.layers[1].n))
     timings["gabor_fit_s"] = time.perf_counter() - t0
-    log(f"controls: {control}")
-    presentation = 3 * model.tau_x
-    pres_s = float(presentation / second)
+
+    # -- pilot run and readout calibration
     t0 = time.perf_counter()
-    # frames in whole runs of RC_CHUNK, shown to the training's streams side by side
-    streams = train["streams"] if RC_CHUNK % train["streams"] == 0 else 1
-    n_rc = args.rc_frames or 36 * BLOCK
-    n_rc = max(RC_CHUNK, n_rc // RC_CHUNK * RC_CHUNK)
-    sta = rfa.reverse_correlation(model, n_frames=n_rc, frame=presentation, contrast=1.0,
-                                  lags=(0,), seed=args.seed, patch_shape=(side, side),
-                                  chunk=RC_CHUNK, streams=streams)
+    thetas = np.arange(args.n_theta) * np.pi / args.n_theta
+    freqs = FREQS[FREQS >= 1.0 / side - 1e-12] if side < 8 else FREQS
+    proto_kw = dict(blank_s=BLANK_S, stimulus_s=STIMULUS_S, temporal_freq=TEMPORAL_FREQ,
+                    frame_s=FRAME_S)
+    pilot = vp.run_session(model, vp.grating_protocol(shape, thetas[::2], freqs,
+                                                      contrast=AMPLITUDE, repeats=2,
+                                                      **proto_kw),
+                           keep_samples=True, seed=args.seed + 101)
+    calibration = vp.calibrate_readout(pilot.x_samples["blank"], pilot.x_samples["stimulus"],
+                                       pilot.condition)
+    vp.apply_calibration(model, calibration)
+    model.save(out / "model.npz")
+    timings["calibration_s"] = time.perf_counter() - t0
+    log(f"readout calibrated: {calibration['rate_scale_hz']:.1f} Hz x max(x - "
+        f"{calibration['rate_threshold']:.3f}, 0)")
+
+    # -- drifting gratings
+    t0 = time.perf_counter()
+    nT, nF = len(thetas), len(freqs)
+    session = vp.run_session(model, vp.grating_protocol(shape, thetas, freqs, contrast=AMPLITUDE,
+                                                        repeats=args.repeats, **proto_kw),
+                             top=len(model.layers) > 2, seed=args.seed + 11)
+    timings["gratings_run_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    stim, blank = _stim_rates(session)
+    mean, sem = vp.condition_rates(stim, session.condition, nT * nF)
+    spont = blank.mean(axis=0)
+    props = tuning.tuning_properties(mean.reshape(nT, nF, 1, -1), thetas, freqs, [0.0],
+                                     baseline=spont)
+    ti, fi = vp.preferred_conditions(mean, nT, nF)
+    pref_cond = ti * nF + fi
+    props["f1_f0"] = f1_over_f0(session, pref_cond)
+    peak = props["peak_response"]
+    resp = tuning.responsive(peak, spont)
+    props_resp = {k: np.asarray(v)[resp] for k, v in props.items()}
+    comparison = tuning.compare_with_v1(props_resp, fits["nx"][good], fits["ny"][good])
+    fano_course, fano_change = onset_fano(session, nT * nF, n_boot=100)
+    top = second_layer(model, fits, good, session, nT, nF, thetas)
+    timings["gratings_analysis_s"] = time.perf_counter() - t0
+    log(f"gratings: {resp.mean():.0%} responsive; median peak {np.median(peak):.1f} spikes/s, "
+        f"spontaneous {np.median(spont):.2f} spikes/s; Fano change at onset "
+        f"{fano_change['change']:+.3f} {np.round(fano_change['change_ci95'], 3)}")
+
+    # -- contrast series at each responsive unit's preferred grating
+    t0 = time.perf_counter()
+    prefs = sorted({(int(a), int(b)) for a, b, r in zip(ti, fi, resp) if r})
+    if not prefs:
+        prefs = [(int(ti[0]), int(fi[0]))]
+    gratings = [(thetas[a], freqs[b]) for a, b in prefs]
+    cs = vp.run_session(model, vp.contrast_protocol(shape, gratings, AMPLITUDE * CONTRASTS,
+                                                    repeats=args.repeats, **proto_kw),
+                        seed=args.seed + 17)
+    cstim, _ = _stim_rates(cs)
+    nC = len(CONTRASTS)
+    g_of_trial, k_of_trial = np.divmod(cs.condition, nC)
+    unit_grating = np.array([prefs.index((int(a), int(b))) if (int(a), int(b)) in prefs
+                             else -1 for a, b in zip(ti, fi)])
+    crf = np.full((len(ti), nC), np.nan)
+    crf_sem = np.full((len(ti), nC), np.nan)
+    for j, g in enumerate(unit_grating):
+        if g < 0:
+            continue
+        for k in range(nC):
+            v = cstim[(g_of_trial == g) & (k_of_trial == k), j]
+            crf[j, k], crf_sem[j, k] = v.mean(), v.std(ddof=1) / np.sqrt(len(v))
+    # a condition without spikes has SEM 0: weight it as one spike in one repeat would
+    sem_floor = 1.0 / ((STIMULUS_S - 0.05) * np.sqrt(args.repeats))
+    crf_fits = [tuning.fit_naka_rushton(CONTRASTS, crf[j], np.maximum(crf_sem[j], sem_floor))
+                if resp[j]
+                else {"c50": np.nan, "n": np.nan, "r_max": np.nan, "r0": np.nan, "r2": np.nan}
+                for j in range(len(ti))]
+    # variability against contrast, each unit at its preferred grating
+    own = unit_grating[None, :] == g_of_trial[:, None]  # (trials, units)
+    counts_c = cs.window_counts(cs.onset_s + 0.05, cs.onset_s + cs.stimulus_s)
+    vs_c = variability.variability_vs_contrast(
+        CONTRASTS[k_of_trial], np.where(own, counts_c, np.nan)[:, resp],
+        x_mean=np.where(own, cs.x_stimulus, np.nan)[:, resp], groups=g_of_trial)
+    timings["contrast_s"] = time.perf_counter() - t0
+
+    # -- reverse correlation with the calibrated readout
+    t0 = time.perf_counter()
+    streams = 64 if args.variant in ("default", "single") else 16
+    n_rc = args.rc_frames or 1008 * 64
+    n_rc = max(streams * 8, n_rc // (streams * 8) * (streams * 8))
+    sta = rfa.reverse_correlation(model, n_frames=n_rc, frame=2 * model.tau_x, contrast=1.0,
+                                  lags=(0,), seed=args.seed, patch_shape=shape,
+                                  chunk=min(n_rc, streams * 252), streams=streams)
     fits_sta = rfa.gabor_table(rfa.fit_gabors(sta))
     sta_corr = np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(gen, sta)])
     timings["reverse_correlation_s"] = time.perf_counter() - t0
-    log(f"reverse correlation: median corr with generative fields {np.nanmedian(sta_corr):.2f}")
-
-    # -- gratings
-    t0 = time.perf_counter()
-    thetas, phases, g_rates, g_counts = grating_experiment(
-        model, side, presentation, args.grating_repeats, seed=args.seed + 11)
-    # -- onsets and contrast
-    img_id, contrast, c_before, c_after, x_before, x_after = onset_experiment(
-        model, test_patches, presentation, args.fano_blocks, seed=args.seed + 23)
-    spont = readout_rate(model, x_before).mean(axis=0)
-    props = tuning.tuning_properties(g_rates, thetas, FREQS, phases, baseline=spont)
-    props_spk = tuning.tuning_properties(g_counts, thetas, FREQS, phases)
-    comparison = tuning.compare_with_v1(props, fits_gen["nx"][good], fits_gen["ny"][good])
-    full = contrast == 1.0
-    onset = variability.onset_fano(c_before[full], c_after[full], groups=img_id[full])
-    vs_c = variability.variability_vs_contrast(contrast, c_after, x_after, groups=img_id)
-    stim, rec = trace_experiment(model, test_patches, presentation, seed=args.seed + 5)
-    timings["probing_s"] = time.perf_counter() - t0
+    log(f"reverse correlation: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%} Gabor-like, "
+        f"median corr with generative fields {np.nanmedian(sta_corr):.2f}")
 
     # -- figures
     t0 = time.perf_counter()
-    write_figures(out, args, gen, sta, fits_gen, fits_sta, good, rec, pres_s, thetas, g_rates,
-                  g_counts, props, comparison, onset, vs_c)
+    cmd = " ".join(["python", "simulations/v1_receptive_fields.py"]
+                   + (argv if argv is not None else sys.argv[1:]))
+    figures = {}
+    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta], [
+        "generative fields sigma_0^2 W_1 (each scaled to +-max)\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {good.mean():.0%}",
+        f"spike-triggered averages of {n_rc} white-noise frames\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}, "
+        f"median corr with generative {np.nanmedian(sta_corr):.2f}"]),
+        out / "rf_grid.png", dpi=110)
+    figures["rf_grid.png"] = "generative and reverse-correlation fields"
+    order = np.argsort(-np.where(resp, peak, -np.inf))
+    examples = [int(j) for j in order[:6] if resp[j]] or [int(order[0])]
+    R3 = mean.reshape(nT, nF, -1)
+    S3 = sem.reshape(nT, nF, -1)
+    fig_tuning_examples(out, examples, np.degrees(thetas), freqs,
+                        np.array([R3[:, fi[j], j] for j in examples]),
+                        np.array([S3[:, fi[j], j] for j in examples]),
+                        np.array([R3[ti[j], :, j] for j in examples]),
+                        np.array([S3[ti[j], :, j] for j in examples]),
+                        crf[examples], crf_sem[examples], [crf_fits[j] for j in examples],
+                        CONTRASTS, props)
+    figures["tuning_examples.png"] = "orientation, SF and contrast tuning of example units"
+    plotting.save_figure(plotting.plot_tuning_distributions(props_resp, comparison),
+                         out / "v1_distributions.png", dpi=100)
+    figures["v1_distributions.png"] = "property distributions of responsive units against V1"
+    plotting.save_figure(plotting.plot_nx_ny(
+        fits["nx"][good], fits["ny"][good],
+        label=f"model, R^2 >= {R2_THRESHOLD} (n={good.sum()})"), out / "nx_ny.png", dpi=110)
+    figures["nx_ny.png"] = "(nx, ny) of Gabor-like fields against Ringach 2002"
+    j0 = examples[0]
+    same = [int(j) for j in np.flatnonzero((ti == ti[j0]) & (fi == fi[j0]))][:4]
+    fig_traces(out, model, {"shape": shape, "theta": thetas[ti[j0]], "sf": freqs[fi[j0]],
+                            "units": same}, seed=args.seed + 5)
+    figures["traces.png"] = "states and spikes at the calibrated rates"
+    prediction = ("sampling theory: the posterior is narrower than the prior,\n"
+                  "so variability falls at onset and with contrast")
+    ax = plotting.plot_fano_time_course(fano_course["times"] - session.onset_s,
+                                        fano_course["fano"], fano_course["fano_ci95"],
+                                        raw=fano_course["fano_raw"], onset=0.0,
+                                        prediction_text=prediction)
+    ax.set_title(f"mean-matched Fano factor, {FANO_WINDOW_S * 1e3:.0f} ms windows; change "
+                 f"{fano_change['change']:+.3f} [{fano_change['change_ci95'][0]:+.3f}, "
+                 f"{fano_change['change_ci95'][1]:+.3f}]", fontsize=9)
+    plotting.save_figure(ax.figure, out / "fano.png", dpi=110)
+    figures["fano.png"] = "mean-matched Fano factor around onset with 95 % interval"
+    axes = plotting.plot_variability_vs_contrast(vs_c["contrast"], vs_c["fano"],
+                                                 vs_c.get("x_std"),
+                                                 fano_ci=vs_c.get("fano_ci95"),
+                                                 x_std_ci=vs_c.get("x_std_ci95"))
+    ax0 = np.atleast_1d(axes)[0]
+    ax0.text(0.02, 0.02, prediction, transform=ax0.transAxes, fontsize=8, va="bottom")
+    plotting.save_figure(ax0.figure, out / "variability.png", dpi=110)
+    figures["variability.png"] = "Fano factor and sd of x against contrast, 95 % intervals"
+    if top is not None:
+        fig_second_layer(out, model, gen, top, fits, good)
+        figures["second_layer.png"] = "what the second layer pools, against shuffled sets"
     timings["figures_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
 
-    summary = make_summary(argv, model, train, history, args, good, r2_init, control, fits_gen,
-                           fits_sta, n_rc, sta_corr, lambda_init, sigma0, comparison, props_spk,
-                           onset, vs_c, timings)
+    med = _median
+    summary = {
+        "command": cmd,
+        "model": model.config(),
+        "training": history["settings"],
+        "patches_presented": int(len(patches)),
+        "gabor": {
+            "threshold_r2": R2_THRESHOLD,
+            "fraction_generative": float(good.mean()),
+            "initial_dictionary": args.init,
+            "fraction_initial_dictionary": float(np.mean(r2_init >= R2_THRESHOLD)),
+            "control_fractions": control,
+            "median_r2_generative": med(fits["r2"]),
+            "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),
+            "reverse_correlation_frames": int(n_rc),
+            "median_corr_sta_vs_generative": med(sta_corr),
+            "nx_median": med(fits["nx"][good]), "ny_median": med(fits["ny"][good]),
+        },
+        "readout_calibration": calibration,
+        "rates_hz": {"median_peak": med(peak), "iqr_peak": _iqr(peak),
+                     "median_spontaneous": med(spont), "iqr_spontaneous": _iqr(spont),
+                     "fraction_responsive": float(resp.mean()),
+                     "responsive_cut": "peak > spontaneous + 5 spikes/s (Ringach et al. 2002)"},
+        "protocol": {"orientations": nT, "spatial_frequencies": [float(f) for f in freqs],
+                     "repeats": args.repeats, "blank_s": BLANK_S, "stimulus_s": STIMULUS_S,
+                     "temporal_freq_hz": TEMPORAL_FREQ, "frame_s": FRAME_S,
+                     "amplitude": AMPLITUDE, "contrasts": (AMPLITUDE * CONTRASTS).tolist()},
+        "tuning_vs_v1": comparison,
+        "f1_f0": {"median": med(props_resp["f1_f0"]),
+                  "fraction_simple": float(np.mean(props_resp["f1_f0"] > 1))
+                  if resp.any() else None, "v1_fraction_simple": 0.4},
+        "sf_peak_at_edge_fraction": float(np.mean(props_resp["sf_peak_at_edge"]))
+        if resp.any() else None,
+        "contrast_response": {
+            "c50_median": med([f["c50"] for f in crf_fits]),
+            "exponent_median": med([f["n"] for f in crf_fits]),
+            "r2_median": med([f["r2"] for f in crf_fits]),
+            "n_fitted": int(np.sum([np.isfinite(f["c50"]) for f in crf_fits])),
+            "c50_units": "multiples of the grating amplitude 1.5",
+        },
+        "fano_onset": {k: v for k, v in fano_change.items()},
+        "fano_time_course": {"times_s": fano_course["times"], "fano": fano_course["fano"],
+                             "fano_ci95": fano_course["fano_ci95"],
+                             "fano_raw": fano_course["fano_raw"]},
+        "variability_vs_contrast": vs_c,
+        "second_layer": None if top is None else {
+            "pooling": {k: v for k, v in top["pooling"].items() if k != "pooled_units"},
+            "circular_variance_median": med(top["circular_variance"]),
+            "f1_f0_median": med(top["f1_f0"]),
+            "note": "second-layer tuning from its state x (no spikes): response = |change "
+                    "of mean x| from blank; F1/F0 of the condition-averaged x trace",
+        },
+        "figures": {name: {"shows": what, "command": cmd} for name, what in figures.items()},
+        "timings_s": timings,
+        "load_average": list(os.getloadavg()),
+    }
     with open(out / "summary.json", "w") as f:
         json.dump(summary, f, indent=2, default=_json_default)
-    g = summary["gabor"]
-    log(f"done in {timings['total_s']:.0f} s: Gabor {g['fraction_generative']:.0%} "
-        f"(R^2 >= {R2_THRESHOLD}), nx {g['nx_median']}, ny {g['ny_median']}; "
-        f"Fano {onset['before']:.3f} -> {onset['after']:.3f}; see {out / 'summary.json'}")
+    log(f"done in {timings['total_s']:.0f} s: Gabor {good.mean():.0%}, STA "
+        f"{np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}; see {out / 'summary.json'}")
     return summary
 
 

@@ -24,9 +24,11 @@ Modules (everything is importable from ``hee_brian.analysis.plotting``)
   :func:`plot_adaptation_sweep`, :func:`plot_v1_speedup`,
   :func:`plot_posterior_accuracy`, :func:`plot_reference_check`;
 * ``v1`` (V1 probes): :func:`plot_nx_ny`, :func:`plot_tuning_examples`,
-  :func:`plot_cdf_comparison`, :func:`plot_tuning_distributions`,
-  :func:`plot_fano_onset`, :func:`plot_variability_vs_contrast`,
-  :func:`plot_variability`;
+  :func:`plot_orientation_tuning`, :func:`plot_sf_tuning`,
+  :func:`plot_contrast_response`, :func:`plot_cdf_comparison`,
+  :func:`plot_property_distribution`, :func:`plot_tuning_distributions`,
+  :func:`plot_fano_onset`, :func:`plot_fano_time_course`,
+  :func:`plot_variability_vs_contrast`, :func:`plot_variability`;
 * ``learning``: :func:`plot_learning_curves`.
 
 The figures of the simulation scripts are each one call of these

@@ -39,6 +39,7 @@ def _block(rec):
                     "their posterior, with a Poisson spiking readout.",
         seed=info.get("seed"), dt_s=info.get("dt"), device=info.get("device"),
         readout=info.get("readout"), rate_scale_hz=info.get("rate_scale"),
+        rate_threshold=info.get("rate_threshold", 0.0),
         simulator=json.dumps(info.get("simulator", {})),
         model=json.dumps(info.get("model", {})),
     )

@@ -44,8 +44,8 @@ _DESCRIPTIONS = {
 def metadata(rec):
     """The run's metadata as the NWB file's ``notes`` hold it (a dict)."""
     info = rec.info
-    keep = ("seed", "dt", "record_dt", "device", "streams", "readout", "rate_scale", "model",
-            "simulator", "units")
+    keep = ("seed", "dt", "record_dt", "device", "streams", "readout", "rate_scale",
+            "rate_threshold", "model", "simulator", "units")
     meta = {k: info[k] for k in keep if k in info}
     meta["trials"] = rec.trials.to_dict()
     return meta
@@ -126,7 +126,8 @@ def to_nwb(rec, path, session_description=None, identifier=None, session_start_t
         data_collection=f"Simulated on {rec.info.get('device')} with dt = "
                         f"{rec.info.get('dt', 0) * 1e3:g} ms, {layout.layout} layout, seed "
                         f"{rec.info.get('seed')}; spikes are the Poisson readout "
-                        f"{rec.info.get('readout')} x {rec.info.get('rate_scale')} Hz.",
+                        f"{rec.info.get('readout')}(x - {rec.info.get('rate_threshold', 0.0)}) "
+                        f"x {rec.info.get('rate_scale')} Hz.",
         source_script=simulator,
         source_script_file_name="hee_brian",
         notes=json.dumps(metadata(rec), default=float),

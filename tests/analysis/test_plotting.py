@@ -272,10 +272,88 @@ def test_variability_panels(given):
     axes = plotting.plot_variability(onset, vs_c, axes=_given(1, 2) if given else None)
     assert len(axes[0].patches) == 2 and axes[0].containers[-1].has_yerr
     assert axes[0].get_title().startswith("change")
-    assert axes[1].get_xlabel() == "contrast (x natural patch)" and len(axes[1].lines) == 1
-    assert len(axes[1].figure.axes) == 3  # the twin axis of x_std
+    assert axes[1].get_xlabel() == "contrast (x natural patch)"
+    assert len(axes[1].containers) == 1 and axes[1].containers[0].has_yerr  # Fano 95% CI
+    twin = axes[1].figure.axes[-1]
+    assert len(axes[1].figure.axes) == 3 and twin.containers[0].has_yerr  # x_std and its CI
     ax = plotting.plot_fano_onset(1.0, 0.8)
     assert len(ax.patches) == 2 and len(ax.containers) == 1  # bars, no error bar
+    ax = plotting.plot_variability_vs_contrast([0, 1], [1.0, 0.9])  # no intervals: a line
+    assert len(ax.lines) == 1 and not ax.containers
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_orientation_and_sf_tuning_curves(given):
+    th = np.arange(12) * 15.0
+    rates = 5 + 10 * np.exp(2 * (np.cos(2 * np.radians(th - [[30], [90]])) - 1))
+    fine = np.arange(180.0)
+    fit = 5 + 10 * np.exp(2 * (np.cos(2 * np.radians(fine - [[30], [90]])) - 1))
+    axes = plotting.plot_orientation_tuning(th, rates, np.ones_like(rates), fit_curve=(fine, fit),
+                                            axes=_given(1, 2) if given else None,
+                                            labels=["a", "b"], bandwidth_deg=[20.0, np.nan])
+    flat = np.ravel(axes)
+    assert len(flat) == 2 and flat[0].get_title() == "a, half-width 20.0 deg"
+    assert flat[1].get_title() == "b"
+    for ax in flat:
+        assert ax.containers[0].has_yerr and len(ax.lines) >= 1
+        assert ax.get_xlabel() == "orientation (deg)" and ax.get_ylabel() == "rate (spikes/s)"
+    ax = plotting.plot_orientation_tuning(th, rates[0], axes=_given() if given else None)
+    assert isinstance(ax, Axes) and not ax.containers[0].has_yerr
+    freqs = 0.5 * 2 ** (-np.arange(6)[::-1] / 2)
+    axes = plotting.plot_sf_tuning(freqs, np.ones((3, 6)), 0.1 * np.ones((3, 6)),
+                                   axes=_given(1, 3) if given else None,
+                                   bandwidth_oct=[1.2, np.nan, 2.0])
+    flat = np.ravel(axes)
+    assert flat[0].get_xscale() == "log" and flat[1].get_title() == "unit 1, low/high-pass"
+    assert flat[2].get_xlabel() == "spatial frequency (cycles/pixel)"
+    assert flat[2].containers[0].has_yerr
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_contrast_response(given):
+    c = np.array([0.0, 0.05, 0.1, 0.2, 0.4, 0.8])
+    resp = tuning.naka_rushton(c, 20.0, 0.15, 2.0, 1.0)
+    fit = tuning.fit_naka_rushton(c, resp)
+    ax = plotting.plot_contrast_response(c, resp, np.full(6, 0.5), fit=fit,
+                                         axes=_given() if given else None)
+    curves = [ln for ln in ax.lines if ln.get_label().startswith("Naka-Rushton")]
+    assert isinstance(ax, Axes) and ax.containers[0].has_yerr and len(curves) == 1
+    np.testing.assert_allclose(curves[0].get_ydata()[-1], resp[-1], rtol=1e-6)
+    assert ax.get_xlabel() == "contrast" and ax.get_ylabel() == "response (spikes/s)"
+    assert "c50 0.15" in ax.get_legend().get_texts()[0].get_text()
+    # a non-responding fit draws no curve
+    ax = plotting.plot_contrast_response(c, np.ones(6), fit=tuning.fit_naka_rushton(c, np.ones(6)))
+    assert not [ln for ln in ax.lines if ln.get_label().startswith("Naka-Rushton")]
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_fano_time_course(given):
+    t = np.arange(-0.2, 0.31, 0.05)
+    fano = np.where(t < 0, 1.5, 1.1)
+    ci = np.stack([fano - 0.1, fano + 0.1], axis=1)
+    ax = plotting.plot_fano_time_course(t, fano, ci, raw=fano + 0.2, raw_ci=ci + 0.2,
+                                        axes=_given() if given else None,
+                                        prediction_text="sampling: falls at onset")
+    assert isinstance(ax, Axes) and len(ax.collections) == 2  # the two shaded intervals
+    assert ax.lines[0].get_xdata()[0] == pytest.approx(-200.0)  # ms from onset
+    assert "ms" in ax.get_xlabel() and "Fano factor" in ax.get_ylabel()
+    assert ax.texts[0].get_text() == "sampling: falls at onset"
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_property_distribution(given):
+    from hee_brian.analysis import v1_data
+
+    bins, probs, _, _ = v1_data.reference_histogram("orientation_bandwidth_deg")
+    ax = plotting.plot_property_distribution([10.0, 20.0, 25.0, 120.0, np.nan], bins, probs,
+                                             score=0.71, score_sd=0.05,
+                                             axes=_given() if given else None,
+                                             xlabel="orientation half-width (deg)")
+    heights = [p.get_height() for p in ax.patches[:len(bins) - 1]]
+    assert sum(heights) == pytest.approx(1.0) and heights[-1] == pytest.approx(0.25)  # 120 clipped
+    assert ax.get_xlabel() == "orientation half-width (deg)"
+    assert ax.get_ylabel() == "fraction of cells"
+    assert ax.get_title().endswith("0.71 +- 0.05") and "Marques" in ax.get_title()
 
 
 # ----------------------------------------------------------------------

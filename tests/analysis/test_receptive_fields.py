@@ -132,3 +132,27 @@ def test_gabor_jacobian_matches_finite_differences():
         dp[k] = h
         fd = (rfa._gabor_xy(xx, yy, *(p + dp)) - rfa._gabor_xy(xx, yy, *(p - dp))).ravel() / (2 * h)
         np.testing.assert_allclose(J[:, k], fd, rtol=0, atol=1e-7)
+
+
+def test_pooling_similarity_detects_pooled_orientations_against_shuffles():
+    """12 first-layer units at 4 orientations; a second-layer unit per orientation."""
+    n1 = 12
+    theta = np.repeat(np.radians([0.0, 45.0, 90.0, 135.0]), 3)
+    x0 = np.zeros(n1)
+    y0 = np.arange(n1, dtype=float)
+    phase = np.zeros(n1)
+    W = np.zeros((n1, 4))
+    for j in range(4):
+        W[3 * j:3 * j + 3, j] = 1.0
+    out = rfa.pooling_similarity(W, theta, x0, y0, phase, k=3, n_shuffle=500, seed=1)
+    assert out["orientation_deg"]["pooled"] == 0.0  # each pools one orientation
+    # a pair of distinct units shares its orientation with probability 2/11 and
+    # differs by 45 or 90 deg (on the 180 deg circle) with 6/11 and 3/11; the
+    # control averages 500 x 4 triples, sd of one pair's distance ~30 deg
+    assert out["orientation_deg"]["shuffled"] == pytest.approx(
+        (6 / 11 * 45 + 3 / 11 * 90), abs=2.0)
+    assert out["orientation_deg"]["p"] <= 2 / 501
+    assert out["phase_deg"]["pooled"] == 0.0 and out["phase_deg"]["p"] == 1.0
+    np.testing.assert_array_equal(np.sort(out["pooled_units"], axis=1)[0], [0, 1, 2])
+    with pytest.raises(ValueError, match="valid first-layer units"):
+        rfa.pooling_similarity(W, np.full(n1, np.nan), x0, y0, phase, k=3)

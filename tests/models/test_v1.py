@@ -6,17 +6,32 @@ import hee_brian as hb
 from hee_brian.models import v1
 
 
-def test_default_and_quick_variants_build_and_pass_the_stiffness_check():
-    for variant in ("default", "quick"):
+def test_every_variant_builds_and_passes_the_stiffness_check():
+    for variant in ("default", "quick", "single", "single_quick"):
         model = v1.build(variant)
         p = v1.VARIANTS[variant]
-        assert model.sizes == [p["patch_size"] ** 2, p["n_latents"]]
+        top = [p["n_top"]] if p["n_top"] else []
+        assert model.sizes == [p["patch_size"] ** 2, p["n_latents"]] + top
         norms = np.linalg.norm(model.weights[0], axis=0) * p["sigma0"] ** 2
         np.testing.assert_allclose(norms, p["init_norm"])
         train = v1.training(variant)
         # whole presentations: chunks and totals divide among the streams
         assert train["chunk"] % train["streams"] == 0
         assert train["n_patches"] % train["chunk"] == 0
+        assert train["stage1_patches"] % train["chunk"] == 0
+    # the top layer's initial drive eta_1 = W_2 x_2 has sd top_init_sd per unit
+    p = v1.VARIANTS["default"]
+    W2 = v1.build("default").weights[1]
+    assert np.sqrt(np.mean(np.sum(W2**2, axis=1))) == pytest.approx(p["top_init_sd"], rel=0.1)
+
+
+def test_first_layer_is_the_lower_half_of_the_hierarchy():
+    model = v1.build("quick", seed=3)
+    lower = v1.first_layer(model)
+    assert lower.sizes == model.sizes[:2]
+    np.testing.assert_array_equal(lower.weights[0], model.weights[0])
+    assert lower.tau_eps_layers_s == model.tau_eps_layers_s[:2]
+    assert lower.config()["layers"] == model.config()["layers"][:2]
 
 
 def test_initial_dictionary_from_patches():
@@ -45,7 +60,7 @@ def test_unknown_variant_is_refused():
 def test_sigma0_override_changes_only_the_observation_noise():
     from brian2 import ms
 
-    model = v1.build("quick", sigma0=0.7, dt=0.1 * ms, tau_eps=[1 * ms, 10 * ms])
+    model = v1.build("quick", sigma0=0.7, dt=0.1 * ms, tau_eps=[1 * ms, 10 * ms, 10 * ms])
     assert model.layers[0].family.sigma == 0.7
     assert model.layers[1].family.params() == v1.build("quick").layers[1].family.params()
     np.testing.assert_allclose(np.linalg.norm(model.weights[0], axis=0) * 0.7**2,

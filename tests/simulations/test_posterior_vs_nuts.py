@@ -15,7 +15,7 @@ pytest.importorskip("numpyro")
 def test_writes_table_figure_and_summary(tmp_path, script):
     """A quick V1 model (4x4 pixels, 12 latents), one patch, short chains on both sides."""
     check = script("posterior_vs_nuts")
-    model = v1.build("quick", seed=2)
+    model = v1.build("single_quick", seed=2)
     model.save(tmp_path / "model.npz")
     out = tmp_path / "out"
     results = check.main(["--model", str(tmp_path / "model.npz"), "--out", str(out),
@@ -40,7 +40,7 @@ def test_checks_a_two_latent_layer_model(tmp_path, script):
     gets a parent (its interneurons sample A'(eta_1)), and every latent of
     both layers is compared with NUTS on the hierarchy."""
     check = script("posterior_vs_nuts")
-    model = v1.build("quick", seed=2)
+    model = v1.build("single_quick", seed=2)
     model.save(tmp_path / "model.npz")
     hier = check.with_top_layer(model, 3, 0.2, seed=1)
     assert [layer.n for layer in hier.layers] == [16, 12, 3]
@@ -68,7 +68,7 @@ def test_exact_prior_check_reports_the_top_layer_against_its_prior(tmp_path, scr
     """--exact-prior: W_0 = 0, no NUTS; per setting the top layer's variances
     (against the exact 1), their standard errors and the budget's widening."""
     check = script("posterior_vs_nuts")
-    v1.build("quick", seed=2).save(tmp_path / "model.npz")
+    v1.build("single_quick", seed=2).save(tmp_path / "model.npz")
     results = check.main(["--model", str(tmp_path / "model.npz"), "--out", str(tmp_path / "o"),
                           "--top", "3", "--exact-prior", "--settings", "model", "no_budget",
                           "--streams", "4", "--duration", "40", "--burn-in", "5"])

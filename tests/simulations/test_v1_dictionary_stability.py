@@ -1,4 +1,4 @@
-"""Smoke test of simulations/v1_dictionary_stability.py on the quick V1 variant."""
+"""Smoke test of simulations/v1_dictionary_stability.py on the one-layer quick V1 variant."""
 import json
 
 import pytest
@@ -8,7 +8,7 @@ import pytest
 def test_quick_run_writes_the_history(tmp_path, script):
     sim = script("v1_dictionary_stability")
 
-    sim.main(["--variant", "quick", "--sigma0", "0.7", "--start", "random", "--patches", "256",
+    sim.main(["--variant", "single_quick", "--sigma0", "0.7", "--start", "random", "--patches", "256",
               "--chunk", "128", "--streams", "16", "--out", str(tmp_path)])
     summary = json.loads((tmp_path / "summary.json").read_text())
     history = summary["results"]["0.7"]["history"]
