@@ -227,7 +227,7 @@ class GratingSession:
 
 
 def run_session(model, protocol, bin_s=0.005, record_every=None, settle_s=0.05,
-                keep_samples=False, top=False, seed=0):
+                keep_samples=False, top=False, split=None, seed=0):
     """Run a grating protocol on ``model`` and bin its layer-1 spikes.
 
     Parameters
@@ -246,6 +246,11 @@ def run_session(model, protocol, bin_s=0.005, record_every=None, settle_s=0.05,
         :func:`calibrate_readout`).
     top : bool
         Also record layer 2 and keep its condition-averaged traces.
+    split : int, optional
+        Streams sharing each repeat's conditions
+        (:meth:`hee_brian.HEEModel.run_protocol`); default: the largest
+        divisor of the number of conditions that keeps the streams at or
+        below 64, so that a long protocol runs in few time steps.
     seed : int
 
     Returns
@@ -256,8 +261,12 @@ def run_session(model, protocol, bin_s=0.005, record_every=None, settle_s=0.05,
 
     record_every = 2.5 * ms if record_every is None else record_every
     layers = [1, 2] if top else [1]
+    if split is None:
+        C = protocol.n_conditions
+        split = max(d for d in range(1, C + 1)
+                    if C % d == 0 and d * protocol.repeats <= max(64, protocol.repeats))
     rec = model.run_protocol(protocol, record_every=record_every, layers=layers, spikes=True,
-                             seed=seed)
+                             seed=seed, split=split)
     T = protocol.trial_duration_s
     n_bins = int(round(T / bin_s))
     counts = rec.trial_counts(1, edges=np.arange(n_bins + 1) * bin_s)
@@ -276,7 +285,7 @@ def run_session(model, protocol, bin_s=0.005, record_every=None, settle_s=0.05,
         x_stimulus=x[:, stim_sel].mean(axis=1),
         info={"readout": model.readout, "rate_scale_hz": float(model.rate_scale / Hz),
               "rate_threshold": model.rate_threshold, "record_dt_s": float(t[1] - t[0]),
-              "settle_s": float(settle_s), "repeats": protocol.repeats,
+              "settle_s": float(settle_s), "repeats": protocol.repeats, "split": split,
               "n_conditions": protocol.n_conditions},
     )
     if keep_samples:

@@ -22,6 +22,7 @@ from brian2 import second
 from .errors import HEEParameterError
 from .inference import infer, record_steps
 from .protocol import Protocol
+from .validation import as_positive_int
 from .trials import LAYOUTS, TrialLayout
 
 __all__ = ["run_protocol"]
@@ -31,7 +32,7 @@ MAX_STIMULUS_VALUES = 2**27
 
 
 def run_protocol(model, protocol, layout="streams", record_every=None, layers=None,
-                 spikes=True, record_adaptation=True, seed=None):
+                 spikes=True, record_adaptation=True, seed=None, split=1):
     """Implementation of :meth:`HEEModel.run_protocol`."""
     if not isinstance(protocol, Protocol):
         raise HEEParameterError(
@@ -42,12 +43,21 @@ def run_protocol(model, protocol, layout="streams", record_every=None, layers=No
     rec_steps = record_steps(model, record_every)
     n0, dt = model.layers[0].n, model.dt_s
     chunk = protocol.check(n0, dt, rec_steps * dt)
-    trials = TrialLayout(protocol, layout, dt, rec_steps * dt)
-    B = trials.streams
-    # one stream runs all trials in turn, or stream r runs the C trials of repeat r
+    split = as_positive_int(split, "split")
     C = protocol.n_conditions
+    if layout == "sequential" and split != 1:
+        raise HEEParameterError("split applies to layout='streams' only; leave it at 1.")
+    if C % split:
+        raise HEEParameterError(
+            f"split = {split} does not divide the protocol's {C} conditions; use a divisor "
+            f"of {C}."
+        )
+    trials = TrialLayout(protocol, layout, dt, rec_steps * dt, split)
+    B = trials.streams
+    # one stream runs all trials in turn, or stream r * split + p runs the
+    # conditions p * C/split .. (p + 1) * C/split - 1 of repeat r
     per_stream = [range(protocol.n_trials)] if layout == "sequential" \
-        else [range(r * C, (r + 1) * C) for r in range(B)]
+        else [trials.stream_trials(s) for s in range(B)]
     rows = len(per_stream[0]) * protocol.trial_duration_s / dt / chunk
     if rows * n0 * B > MAX_STIMULUS_VALUES:
         raise HEEParameterError(

@@ -367,7 +367,7 @@ class HEEModel:
                                record_adaptation, initial_state, seed, streams)
 
     def run_protocol(self, protocol, layout="streams", record_every=None, layers=None,
-                     spikes=True, record_adaptation=True, seed=None):
+                     spikes=True, record_adaptation=True, seed=None, split=1):
         """Run a stimulus protocol's trials; the recording knows its trials.
 
         Parameters
@@ -380,6 +380,12 @@ class HEEModel:
             streams, each from the initial state (fastest);
             ``"sequential"``: one chain runs every trial in turn.  See
             :mod:`hee_brian.experiment` for how they differ.
+        split : int
+            With ``"streams"``: each repeat's conditions are shared among
+            ``split`` streams (``repeats x split`` streams, each running
+            ``n_conditions / split`` trials in turn), so a protocol of many
+            conditions runs in fewer time steps.  It must divide
+            ``n_conditions``.
         record_every : Quantity, optional
             Interval of the traces (default tau_x / 10); must divide a trial.
         layers, spikes, record_adaptation, seed
@@ -393,7 +399,7 @@ class HEEModel:
             export it with ``rec.to_neo()`` and ``rec.to_nwb(path)``.
         """
         return experiment.run_protocol(self, protocol, layout, record_every, layers, spikes,
-                                       record_adaptation, seed)
+                                       record_adaptation, seed, split)
 
     # ------------------------------------------------------------------
     def learn(self, data, presentation=20 * ms, eta_w=0.5 * Hz, eta_b=0.1 * Hz,

@@ -37,12 +37,15 @@ class TrialLayout:
         Simulation step (s).
     record_dt : float
         Interval of the recorded traces (s).
+    split : int
+        Streams sharing each repeat's conditions (``"streams"`` layout).
     """
 
     protocol: Protocol
     layout: str
     dt: float
     record_dt: float
+    split: int = 1
 
     @property
     def n_trials(self):
@@ -52,7 +55,7 @@ class TrialLayout:
     @property
     def streams(self):
         """Number of streams the run used."""
-        return self.protocol.repeats if self.layout == "streams" else 1
+        return self.protocol.repeats * self.split if self.layout == "streams" else 1
 
     @property
     def duration(self):
@@ -74,10 +77,23 @@ class TrialLayout:
         """Sample times within a trial (s), shape (samples,)."""
         return np.arange(self.samples) * self.record_dt
 
+    @property
+    def _per_stream(self):
+        return self.protocol.n_conditions // self.split
+
     def source(self, k):
         """(stream, window) that trial ``k`` ran in: window w spans [w T, (w + 1) T)."""
-        repeat, position = divmod(int(k), self.protocol.n_conditions)
-        return (repeat, position) if self.layout == "streams" else (0, int(k))
+        if self.layout != "streams":
+            return 0, int(k)
+        repeat, c = divmod(int(k), self.protocol.n_conditions)
+        part, window = divmod(c, self._per_stream)
+        return repeat * self.split + part, window
+
+    def stream_trials(self, s):
+        """The trials stream ``s`` runs, in order (``"streams"`` layout)."""
+        repeat, part = divmod(int(s), self.split)
+        start = repeat * self.protocol.n_conditions + part * self._per_stream
+        return range(start, start + self._per_stream)
 
     # ------------------------------------------------------------------
     def traces(self, arr, n):
@@ -99,8 +115,11 @@ class TrialLayout:
         step = np.rint(np.asarray(t) / self.dt).astype(np.int64)
         stream, neuron = np.divmod(np.asarray(i, dtype=np.int64), n)
         window, step_in = np.divmod(step, self.trial_steps)
-        C = self.protocol.n_conditions
-        trial = stream * C + window if self.layout == "streams" else window
+        if self.layout == "streams":
+            repeat, part = np.divmod(stream, self.split)
+            trial = repeat * self.protocol.n_conditions + part * self._per_stream + window
+        else:
+            trial = window
         order = np.lexsort((step_in, trial))
         return trial[order], neuron[order], step_in[order] * self.dt
 
@@ -133,10 +152,10 @@ class TrialLayout:
     def to_dict(self):
         """JSON-ready description (the protocol's stimuli are stored apart)."""
         return {"protocol": self.protocol.to_dict(), "layout": self.layout, "dt": self.dt,
-                "record_dt": self.record_dt}
+                "record_dt": self.record_dt, "split": self.split}
 
     @classmethod
     def from_dict(cls, d, stimuli):
         """Rebuild from :meth:`to_dict` and the protocol's stimuli."""
         return cls(Protocol.from_dict(d["protocol"], stimuli), d["layout"], d["dt"],
-                   d["record_dt"])
+                   d["record_dt"], d.get("split", 1))

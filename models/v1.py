@@ -1,11 +1,18 @@
-"""V1: a sparse HEE model of whitened natural image patches.
+"""V1: a hierarchical HEE model of whitened natural image patches.
 
 Layer 0 holds the pixels of an 8x8 whitened, contrast-normalised patch
-(Gaussian, sigma_0); layer 1 holds 96 sparse latents (1.5x overcomplete,
-heavy-tailed Student-t prior), linear phi.  Trained with the local
-plasticity on patches from the built-in photos
-(:mod:`hee_brian.datasets.natural_images`), the columns of W become
-localised, oriented, band-pass receptive fields (docs/model.md section 8).
+(Gaussian, sigma_0); layer 1 holds 96 latents with a heavy-tailed Cauchy
+(Student-t) prior, the simple-cell-like layer (1.5x overcomplete); layer 2
+holds 32 Gaussian latents above them (``default``).  phi is linear.
+Because layer 1 has a parent, its interneurons sample A'(eta_1) of the
+Cauchy family, which the learning of W_2 and of the biases needs.  Trained
+with the local plasticity on patches from the built-in photos
+(:mod:`hee_brian.datasets.natural_images`, :func:`train`), the columns of
+W_1 become localised, oriented, band-pass receptive fields (docs/model.md
+section 8), and W_2 learns which of them go together (section 8.6).
+``single`` is the one-latent-layer model (fixed biases) on which the
+sampler was checked against NUTS; ``quick`` and ``single_quick`` are 4x4
+versions for tests.
 
 The settings (a Cauchy prior confined at s = 6, sigma_0 = 0.35, dt =
 tau_x / 200, DC-free patches, 64 streams of 30 ms presentations) and the
@@ -22,15 +29,16 @@ sd, and, with chains of 6000 tau_x, 97-100 % of the latents' variance
 ratios within +-5 % (98-100 % for an exact sampler with those chains).
 The sampling pixel interneurons (K = 1, tau_eps = 0.45 ms) with Euler steps
 it replaced left the stiffest direction 2.3-2.4x too wide, at about the
-same cost per step.  The latents' own interneurons (5 ms) serve only bias
-learning, which is off (``eta_b = 0``).  Given a Gaussian layer above (the
-two-latent-layer check, ``posterior_vs_nuts.py --top 16``), they sample
-A'(eta_1) for it; with the noise budget, 96-100 % of the 112 latents are
+same cost per step.  In the one-layer models the latents' own
+interneurons (5 ms) serve only bias learning, which is off there
+(``eta_b = 0``).  Given a Gaussian layer above (the default hierarchy, and
+the two-latent-layer check ``posterior_vs_nuts.py --top 16`` on a trained
+one-layer model with random W_2 of drive sd 0.1), they sample A'(eta_1);
+with the noise budget, 96-100 % of the 112 latents are
 within +-5 % on 6000 tau_x chains (97-100 % for an exact sampler), the top
 layer's median ratio 0.976 (K = 1; against its exact prior, 0.983 with K = 1
 and 0.998 with K = 4).
 
-``build(variant="quick")`` is a 4x4-patch, 12-latent version for tests.
 """
 from __future__ import annotations
 
@@ -82,7 +90,7 @@ VARIANTS = {
 #: layer's columns held at their initial norm.
 _DATA = dict(data_seed=0, downsample=2, f0=0.4, normalize=0.1, remove_mean=True)
 TRAINING = {
-    "default": dict(n_patches=204800, stage1_patches=153600, anneal=(6.0, 1.0),
+    "default": dict(n_patches=166400, stage1_patches=128000, anneal=(6.0, 2.0),
                     presentation=30 * ms, eta_w=0.125 * Hz, eta_w_top=0.005 * Hz,
                     eta_b=0.0025 * Hz, streams=64, chunk=12800, **_DATA),
     "quick": dict(n_patches=1024, stage1_patches=512, anneal=(6.0, 1.0),

@@ -14,11 +14,12 @@ trained network is then recorded as a physiologist records V1
 1. a threshold-linear spike readout calibrated on a pilot run to V1's median
    spontaneous (0.82 spikes/s) and peak (33.8 spikes/s) rates;
 2. drifting gratings (24 orientations x 7 spatial frequencies on a log grid
-   up to Nyquist, 4 Hz, 250 ms blank then 500 ms grating, 10 repeats):
+   up to Nyquist, 4 Hz, 200 ms blank then 500 ms grating, 10 repeats):
    orientation tuning at each unit's preferred spatial frequency, SF tuning,
    F1/F0, the responsiveness cut, and the mean-matched Fano factor around
    onset (Churchland et al. 2010);
-3. a contrast series at each unit's preferred grating: Naka-Rushton fits, and
+3. a contrast series at the units' preferred gratings (the 24 most common):
+   Naka-Rushton fits, and
    the variability of x and of spike counts against contrast;
 4. white-noise reverse correlation;
 5. what the second layer learned: how alike (orientation, position, phase)
@@ -80,11 +81,13 @@ N_THETA = 24
 #: spatial frequencies (cycles/pixel), half-octave steps up to Nyquist
 FREQS = 0.5 * 2.0 ** (-np.arange(7)[::-1] / 2)
 AMPLITUDE = 1.5  # grating amplitude: pixel variance 1.1, like the training patches
-BLANK_S, STIMULUS_S = 0.25, 0.5
+BLANK_S, STIMULUS_S = 0.2, 0.5
 TEMPORAL_FREQ, FRAME_S = 4.0, 0.0125
 #: contrast series, multiples of AMPLITUDE (0: blank trials)
 CONTRASTS = np.array([0.0, 0.0625, 0.125, 0.25, 0.5, 1.0])
 FANO_WINDOW_S, FANO_STEP_S = 0.08, 0.01
+#: gratings of the contrast series: the units' most common preferred ones
+MAX_CRF_GRATINGS = 24
 
 
 def parse_args(argv=None):
@@ -110,8 +113,8 @@ def parse_args(argv=None):
                     help="repeats of every grating condition (streams side by side)")
     ap.add_argument("--n-theta", type=int, default=N_THETA, help="grating orientations")
     ap.add_argument("--rc-frames", type=int, default=None,
-                    help="white-noise frames for reverse correlation (default 64,512 on "
-                         "64 streams)")
+                    help="white-noise frames of 20 ms for reverse correlation (default "
+                         "48,384 on 64 streams)")
     ap.add_argument("--fresh", action="store_true",
                     help="delete existing checkpoints and train from scratch")
     return ap.parse_args(argv)
@@ -417,9 +420,12 @@ def main(argv=None):
 
     # -- contrast series at each responsive unit's preferred grating
     t0 = time.perf_counter()
-    prefs = sorted({(int(a), int(b)) for a, b, r in zip(ti, fi, resp) if r})
-    if not prefs:
-        prefs = [(int(ti[0]), int(fi[0]))]
+    # the most common preferred gratings first, at most MAX_CRF_GRATINGS of them
+    pairs = [(int(a), int(b)) for a, b, r in zip(ti, fi, resp) if r] or [(int(ti[0]),
+                                                                         int(fi[0]))]
+    uniq, n_pref = np.unique(np.array(pairs), axis=0, return_counts=True)
+    prefs = [tuple(int(v) for v in uniq[i]) for i in np.argsort(-n_pref, kind="stable")]
+    prefs = sorted(prefs[:MAX_CRF_GRATINGS])
     gratings = [(thetas[a], freqs[b]) for a, b in prefs]
     cs = vp.run_session(model, vp.contrast_protocol(shape, gratings, AMPLITUDE * CONTRASTS,
                                                     repeats=args.repeats, **proto_kw),
@@ -440,7 +446,7 @@ def main(argv=None):
     # a condition without spikes has SEM 0: weight it as one spike in one repeat would
     sem_floor = 1.0 / ((STIMULUS_S - 0.05) * np.sqrt(args.repeats))
     crf_fits = [tuning.fit_naka_rushton(CONTRASTS, crf[j], np.maximum(crf_sem[j], sem_floor))
-                if resp[j]
+                if resp[j] and unit_grating[j] >= 0
                 else {"c50": np.nan, "n": np.nan, "r_max": np.nan, "r0": np.nan, "r2": np.nan}
                 for j in range(len(ti))]
     # variability against contrast, each unit at its preferred grating
@@ -454,7 +460,7 @@ def main(argv=None):
     # -- reverse correlation with the calibrated readout
     t0 = time.perf_counter()
     streams = 64 if args.variant in ("default", "single") else 16
-    n_rc = args.rc_frames or 1008 * 64
+    n_rc = args.rc_frames or 756 * 64
     n_rc = max(streams * 8, n_rc // (streams * 8) * (streams * 8))
     sta = rfa.reverse_correlation(model, n_frames=n_rc, frame=2 * model.tau_x, contrast=1.0,
                                   lags=(0,), seed=args.seed, patch_shape=shape,

@@ -128,6 +128,33 @@ def test_streams_hold_the_repeats_side_by_side(small_runs):
     np.testing.assert_array_equal(seq.trial_traces(1)[3], seq.x[1][1500:2000])
 
 
+def test_split_streams_share_the_conditions_of_a_repeat(tmp_path):
+    """split=2: each repeat's two conditions run on two streams at once."""
+    model = demo()
+    rec = model.run_protocol(two_gratings(3), seed=3, record_every=0.5 * ms, split=2)
+    assert rec.info["streams"] == 6 and rec.t[-1] < 0.25  # one trial per stream
+    x0 = rec.trial_traces(0)
+    want = np.zeros_like(x0)
+    want[0::2, 200:], want[1::2, 200:] = G45, G135
+    np.testing.assert_array_equal(x0, want)
+    table = rec.trials.trial_table()
+    assert [r["condition"] for r in table] == [0, 1] * 3
+    assert [r["stream"] for r in table] == [0, 1, 2, 3, 4, 5]
+    # trial 3 = repeat 1 of condition 1: stream 3, its only 250 ms
+    np.testing.assert_array_equal(rec.trial_traces(1)[3], rec.x[1][:, 48:64])
+    counts = rec.trial_counts(1)
+    assert counts.sum() == len(rec.spikes[1].t)
+    trial, neuron, _ = rec.trial_spikes(1)
+    stream = rec.spikes[1].i // 16
+    assert sorted(zip(trial, neuron)) == sorted(zip(stream, rec.spikes[1].i % 16))
+    rec.save(tmp_path / "rec.npz")
+    assert hb.Recording.load(tmp_path / "rec.npz").trials.split == 2
+    with pytest.raises(hb.HEEParameterError, match="split = 3 does not divide"):
+        model.run_protocol(two_gratings(1), split=3)
+    with pytest.raises(hb.HEEParameterError, match="layout='streams' only"):
+        model.run_protocol(two_gratings(1), layout="sequential", split=2)
+
+
 def test_with_one_repeat_the_two_layouts_give_identical_arrays():
     model = demo()
     a, b = (model.run_protocol(two_gratings(1), layout=lay, seed=8, record_every=1 * ms)
