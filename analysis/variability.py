@@ -334,7 +334,7 @@ def mean_matched_fano(counts, times, n_resample=10, bin_width=0.25, seed=0, n_bo
 
 
 def fano_change_at_onset(counts, times, onset=0.0, before=None, after=None, n_boot=200,
-                         seed=0, n_resample=10, bin_width=0.25, window_s=0.08):
+                         seed=0, n_resample=10, bin_width=0.25, window_s=0.08, clusters=None):
     """Change of the mean-matched Fano factor at stimulus onset, with a bootstrap interval.
 
     The change is the mean of :func:`mean_matched_fano` over the windows
@@ -361,6 +361,14 @@ def fano_change_at_onset(counts, times, onset=0.0, before=None, after=None, n_bo
     seed : int
     n_resample, bin_width, window_s
         As :func:`mean_matched_fano`.
+    clusters : array_like of int, shape (n_units,), optional
+        Resample clusters of units instead of trials: each bootstrap draws
+        clusters with replacement and keeps all trials of their units (e.g.
+        the cluster of a (neuron, condition) unit is its condition, so that
+        neurons recorded in the same trials stay together).  With few trials
+        per unit (10 repeats), resampling trials duplicates them and shrinks
+        every variance, which biases the interval towards zero; resampling
+        clusters leaves each unit's variance estimate as it is.
 
     Returns
     -------
@@ -387,8 +395,20 @@ def fano_change_at_onset(counts, times, onset=0.0, before=None, after=None, n_bo
                 r["raw"][sel_b].mean(), r["raw"][sel_a].mean(), r["n_kept"])
 
     fb, fa, rb, ra, n_kept = _stats(c)
-    boots = np.array([_stats(c[:, rng.integers(0, c.shape[1], c.shape[1]), :])[:4]
-                      for _ in range(int(n_boot))]).reshape(-1, 4)
+    if clusters is None:
+        def draw():
+            return c[:, rng.integers(0, c.shape[1], c.shape[1]), :]
+    else:
+        clusters = np.asarray(clusters)
+        if clusters.shape != (c.shape[2],):
+            raise ValueError(f"clusters must give one id per unit ({c.shape[2]}), "
+                             f"got shape {clusters.shape}")
+        members = [np.flatnonzero(clusters == g) for g in np.unique(clusters)]
+
+        def draw():
+            pick = rng.integers(0, len(members), len(members))
+            return c[:, :, np.concatenate([members[i] for i in pick])]
+    boots = np.array([_stats(draw())[:4] for _ in range(int(n_boot))]).reshape(-1, 4)
     d = boots[:, 1] - boots[:, 0]
     d_raw = boots[:, 3] - boots[:, 2]
     nan2 = [float("nan")] * 2
@@ -406,6 +426,7 @@ def fano_change_at_onset(counts, times, onset=0.0, before=None, after=None, n_bo
         "n_trials": int(c.shape[1]),
         "n_units_kept": int(n_kept),
         "n_boot": int(n_boot),
+        "resampled": "trials" if clusters is None else "clusters of units",
         "times_before": t[sel_b].tolist(),
         "times_after": t[sel_a].tolist(),
     }

@@ -18,7 +18,7 @@ trained network is then recorded as a physiologist records V1
    orientation tuning at each unit's preferred spatial frequency, SF tuning,
    F1/F0, the responsiveness cut, and the mean-matched Fano factor around
    onset (Churchland et al. 2010);
-3. a contrast series at the units' preferred gratings (the 24 most common):
+3. a contrast series at the units' preferred gratings (the 16 most common):
    Naka-Rushton fits, and
    the variability of x and of spike counts against contrast;
 4. white-noise reverse correlation;
@@ -87,7 +87,7 @@ TEMPORAL_FREQ, FRAME_S = 4.0, 0.0125
 CONTRASTS = np.array([0.0, 0.0625, 0.125, 0.25, 0.5, 1.0])
 FANO_WINDOW_S, FANO_STEP_S = 0.08, 0.01
 #: gratings of the contrast series: the units' most common preferred ones
-MAX_CRF_GRATINGS = 24
+MAX_CRF_GRATINGS = 16
 
 
 def parse_args(argv=None):
@@ -233,8 +233,11 @@ def onset_fano(session, n_conditions, n_boot):
     # trial k = repeat r * C + condition c (blocked order): units are (condition, neuron)
     c = counts.reshape(len(times), R, -1)
     course = variability.mean_matched_fano(c, times, window_s=FANO_WINDOW_S)
+    # bootstrap over conditions: a condition's neurons share their trials
+    n = session.counts.shape[2]
     change = variability.fano_change_at_onset(c, times, onset=session.onset_s, n_boot=n_boot,
-                                              window_s=FANO_WINDOW_S)
+                                              window_s=FANO_WINDOW_S,
+                                              clusters=np.arange(c.shape[2]) // n)
     return course, change
 
 
@@ -337,7 +340,7 @@ def fig_second_layer(out, model, gen, top, fits, good):
     plotting.plot_image_grid(np.concatenate(rows), ncols=units.shape[1], axes=ax,
                              title="first-layer fields pooled by second-layer units 0-7 "
                                    "(one row each, strongest |W_2| first, signed)")
-    axes = sub[1].subplots(3, 1)
+    axes = sub[1].subplots(3, 1, gridspec_kw={"hspace": 1.0})
     for a, name, label in zip(axes, ("orientation_deg", "position_px", "phase_deg"),
                               ("orientation (deg)", "position (px)", "phase (deg)")):
         d = pool[name]
@@ -347,7 +350,7 @@ def fig_second_layer(out, model, gen, top, fits, good):
         a.set_xlabel(f"mean pairwise difference in {label}")
         a.set_yticks([])
         a.set_title(f"{label}: pooled {d['pooled']:.1f} vs shuffled {d['shuffled']:.1f} "
-                    f"(p = {d['p']:.3f})", fontsize=9)
+                    f"(p = {d['p']:.4f}, {2000} shuffles)", fontsize=9)
     axes[0].legend(fontsize=7)
     plotting.save_figure(fig, out / "second_layer.png", dpi=100, tight_layout=False)
 
@@ -411,7 +414,7 @@ def main(argv=None):
     resp = tuning.responsive(peak, spont)
     props_resp = {k: np.asarray(v)[resp] for k, v in props.items()}
     comparison = tuning.compare_with_v1(props_resp, fits["nx"][good], fits["ny"][good])
-    fano_course, fano_change = onset_fano(session, nT * nF, n_boot=100)
+    fano_course, fano_change = onset_fano(session, nT * nF, n_boot=50)
     top = second_layer(model, fits, good, session, nT, nF, thetas)
     timings["gratings_analysis_s"] = time.perf_counter() - t0
     log(f"gratings: {resp.mean():.0%} responsive; median peak {np.median(peak):.1f} spikes/s, "
@@ -449,12 +452,17 @@ def main(argv=None):
                 if resp[j] and unit_grating[j] >= 0
                 else {"c50": np.nan, "n": np.nan, "r_max": np.nan, "r0": np.nan, "r2": np.nan}
                 for j in range(len(ti))]
-    # variability against contrast, each unit at its preferred grating
-    own = unit_grating[None, :] == g_of_trial[:, None]  # (trials, units)
+    # variability against contrast, each unit over the repeats of its preferred grating:
+    # row (k, r) holds unit j's response to contrast k, repeat r of its own grating
     counts_c = cs.window_counts(cs.onset_s + 0.05, cs.onset_s + cs.stimulus_s)
+    units = np.flatnonzero(resp & (unit_grating >= 0))
+    n_rep = args.repeats
+    own = np.array([[np.flatnonzero((g_of_trial == unit_grating[j]) & (k_of_trial == k))
+                     for j in units] for k in range(nC)])  # (nC, units, repeats)
+    pick = own.transpose(0, 2, 1).reshape(nC * n_rep, len(units))
     vs_c = variability.variability_vs_contrast(
-        CONTRASTS[k_of_trial], np.where(own, counts_c, np.nan)[:, resp],
-        x_mean=np.where(own, cs.x_stimulus, np.nan)[:, resp], groups=g_of_trial)
+        np.repeat(CONTRASTS, n_rep), np.take_along_axis(counts_c[:, units], pick, axis=0),
+        x_mean=np.take_along_axis(cs.x_stimulus[:, units], pick, axis=0))
     timings["contrast_s"] = time.perf_counter() - t0
 
     # -- reverse correlation with the calibrated readout
@@ -508,15 +516,17 @@ def main(argv=None):
     fig_traces(out, model, {"shape": shape, "theta": thetas[ti[j0]], "sf": freqs[fi[j0]],
                             "units": same}, seed=args.seed + 5)
     figures["traces.png"] = "states and spikes at the calibrated rates"
-    prediction = ("sampling theory: the posterior is narrower than the prior,\n"
-                  "so variability falls at onset and with contrast")
+    prediction = ("sampling theory: the posterior is narrower than the prior, so count "
+                  "variability falls at onset (Churchland 2010; Orban et al. 2016)")
+    prediction_c = ("sampling theory, this prior: a Cauchy posterior widens as |x| grows,\n"
+                    "so the sd of x may rise with contrast while the Fano factor falls")
     ax = plotting.plot_fano_time_course(fano_course["times"] - session.onset_s,
                                         fano_course["fano"], fano_course["fano_ci95"],
-                                        raw=fano_course["fano_raw"], onset=0.0,
-                                        prediction_text=prediction)
-    ax.set_title(f"mean-matched Fano factor, {FANO_WINDOW_S * 1e3:.0f} ms windows; change "
-                 f"{fano_change['change']:+.3f} [{fano_change['change_ci95'][0]:+.3f}, "
-                 f"{fano_change['change_ci95'][1]:+.3f}]", fontsize=9)
+                                        raw=fano_course["fano_raw"], onset=0.0)
+    ax.set_title(f"mean-matched Fano factor, {FANO_WINDOW_S * 1e3:.0f} ms windows; change at "
+                 f"onset {fano_change['change']:+.3f} (95 % interval "
+                 f"{fano_change['change_ci95'][0]:+.3f} to {fano_change['change_ci95'][1]:+.3f})"
+                 f"\n{prediction}", fontsize=8)
     plotting.save_figure(ax.figure, out / "fano.png", dpi=110)
     figures["fano.png"] = "mean-matched Fano factor around onset with 95 % interval"
     axes = plotting.plot_variability_vs_contrast(vs_c["contrast"], vs_c["fano"],
@@ -524,7 +534,7 @@ def main(argv=None):
                                                  fano_ci=vs_c.get("fano_ci95"),
                                                  x_std_ci=vs_c.get("x_std_ci95"))
     ax0 = np.atleast_1d(axes)[0]
-    ax0.text(0.02, 0.02, prediction, transform=ax0.transAxes, fontsize=8, va="bottom")
+    ax0.text(0.02, 0.02, prediction_c, transform=ax0.transAxes, fontsize=8, va="bottom")
     plotting.save_figure(ax0.figure, out / "variability.png", dpi=110)
     figures["variability.png"] = "Fano factor and sd of x against contrast, 95 % intervals"
     if top is not None:

@@ -159,6 +159,33 @@ def test_fano_change_at_onset_detects_quenching_at_a_constant_rate():
     assert ch["change_se"] == pytest.approx(se, rel=0.5)
 
 
+def test_with_few_trials_clusters_of_units_give_an_unshrunk_interval():
+    """10 trials per unit, Fano 2 -> 1 at a constant rate.
+
+    Resampling 10 trials with replacement duplicates them and shrinks every
+    variance by about (1 - 1/10), so the trial bootstrap's interval is pulled
+    towards zero; resampling clusters of units keeps each unit's trials and
+    centres the interval on the estimate.
+    """
+    rng = np.random.default_rng(8)
+    n_units, n = 2000, 10
+    mu = rng.uniform(2, 6, n_units)
+    counts = np.concatenate([_gamma_poisson(rng, mu, 2.0, (2, n, n_units)),
+                             rng.poisson(mu, (2, n, n_units)).astype(float)])
+    t = [-0.15, -0.05, 0.05, 0.15]
+    by_cluster = variability.fano_change_at_onset(counts, t, n_boot=100,
+                                                  clusters=np.arange(n_units) // 10)
+    by_trial = variability.fano_change_at_onset(counts, t, n_boot=100)
+    assert by_cluster["resampled"] == "clusters of units"
+    lo, hi = by_cluster["change_ci95"]
+    assert lo < by_cluster["change"] < hi
+    mid_c, mid_t = np.mean(by_cluster["change_ci95"]), np.mean(by_trial["change_ci95"])
+    # the trial bootstrap's centre sits about 10 % of the change closer to zero
+    assert abs(mid_t) < abs(mid_c) - 0.05
+    with pytest.raises(ValueError, match="one id per unit"):
+        variability.fano_change_at_onset(counts, t, n_boot=2, clusters=[0, 1])
+
+
 def test_mean_matched_fano_bootstrap_interval():
     rng = np.random.default_rng(6)
     n_units, n = 300, 40
