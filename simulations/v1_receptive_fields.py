@@ -43,7 +43,7 @@ example units with SEM error bars and fits), ``v1_distributions.png``
 ``fano.png`` (mean-matched Fano factor around onset), ``variability.png``
 (variability against contrast) and ``second_layer.png`` (pooling).
 
-About 13-15 minutes on 2 cores without a GPU with the defaults (the
+About 15-17 minutes on 2 cores without a GPU with the defaults (the
 summary's ``timings_s`` gives each stage).  ``--variant quick`` is a small
 smoke run (4x4 patches).
 """
