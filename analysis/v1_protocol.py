@@ -39,6 +39,8 @@ from scipy.optimize import brentq
 
 import hee_brian as hb
 
+from hee_brian.nonlinearities import readout_rate
+
 from .tuning import grating
 
 __all__ = [
@@ -303,7 +305,8 @@ def run_session(model, protocol, bin_s=0.005, record_every=None, settle_s=0.05,
 # pure functions of the session's arrays
 
 def _relu_rate(x, threshold):
-    return np.clip(np.asarray(x) - threshold, 0, None)
+    # the model's own threshold-linear readout, at rate_scale 1
+    return readout_rate("relu", x, 1.0, threshold)
 
 
 def calibrate_readout(x_blank, x_stimulus, condition, peak_hz=V1_MEDIAN_PEAK_HZ,
@@ -336,8 +339,7 @@ def calibrate_readout(x_blank, x_stimulus, condition, peak_hz=V1_MEDIAN_PEAK_HZ,
     xs = np.asarray(x_stimulus, dtype=float)
     condition = np.asarray(condition)
     conds = np.unique(condition)
-    # thin the blank samples: the medians need the distribution, not every sample
-    xb_flat = xb.reshape(-1, xb.shape[-1])
+    xb_flat = xb.reshape(-1, xb.shape[-1])  # every blank sample of every trial
 
     def medians(theta):
         spont = _relu_rate(xb_flat, theta).mean(axis=0)
@@ -361,7 +363,7 @@ def calibrate_readout(x_blank, x_stimulus, condition, peak_hz=V1_MEDIAN_PEAK_HZ,
             "threshold-linear readout to reach the target ratio even without a threshold; "
             "check the pilot run."
         )
-    while np.isfinite(gap(hi)) and gap(hi) < 0:
+    while gap(hi) < 0:  # an infinite gap (no spontaneous rate left) is > 0
         hi += (hi - lo)
         if hi > 1e3:
             raise ValueError("no threshold reaches the target peak/spontaneous ratio.")

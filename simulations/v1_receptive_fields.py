@@ -327,7 +327,7 @@ def fig_traces(out, model, session_grating, seed):
     plotting.save_figure(fig, out / "traces.png", dpi=100)
 
 
-def fig_second_layer(out, model, gen, top, fits, good):
+def fig_second_layer(out, model, gen, top):
     import matplotlib.pyplot as plt
 
     pool = top["pooling"]
@@ -538,7 +538,7 @@ def main(argv=None):
     plotting.save_figure(ax0.figure, out / "variability.png", dpi=110)
     figures["variability.png"] = "Fano factor and sd of x against contrast, 95 % intervals"
     if top is not None:
-        fig_second_layer(out, model, gen, top, fits, good)
+        fig_second_layer(out, model, gen, top)
         figures["second_layer.png"] = "what the second layer pools, against shuffled sets"
     timings["figures_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
