@@ -8,7 +8,10 @@ Two ways to get a receptive field (RF):
 * :func:`spike_triggered_average` — reverse correlation, as a physiologist
   measures it: white-noise frames are presented to the running network and
   each neuron's spikes are averaged over the frames that preceded them.
-  :func:`reverse_correlation` runs the network (``model.infer``) and calls it.
+  :func:`reverse_correlation` runs the network (``model.infer``) and calls it;
+  :func:`split_half_reliability` says how much of an STA is noise, and
+  :func:`response_kernel` is the same measurement on a graded signal (the
+  latent state, as an intracellular recording would see it).
 
 :func:`fit_gabor` fits the 2-D Gabor of Jones & Palmer (1987) / Ringach
 (2002) to one RF and returns its R^2, position, orientation, spatial
@@ -32,6 +35,8 @@ __all__ = [
     "fit_gabors",
     "generative_fields",
     "spike_triggered_average",
+    "split_half_reliability",
+    "response_kernel",
     "reverse_correlation",
     "gabor_table",
     "best_match_cosine",
@@ -300,13 +305,74 @@ def spike_triggered_average(frames, counts, lags=(0,)):
     return sta
 
 
+def response_kernel(frames, responses):
+    """First-order kernel of graded responses to white noise: their covariance with each pixel.
+
+    For a graded signal such as a membrane potential (or the latent state
+    x) the spike-triggered average becomes the response-weighted average,
+    ``mean_t (r_t - mean r) (f_t - mean f)``: the linear filter of the
+    response up to a scale (Wiener's first-order kernel for white noise).
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n_frames, n_pixels)
+    responses : ndarray, shape (n_frames, n_neurons)
+        Each neuron's response while each frame was shown.
+
+    Returns
+    -------
+    ndarray, shape (n_neurons, n_pixels)
+    """
+    frames = np.asarray(frames, dtype=float)
+    responses = np.asarray(responses, dtype=float)
+    if frames.shape[0] != responses.shape[0]:
+        raise ValueError("frames and responses must have the same number of rows")
+    return ((responses - responses.mean(axis=0)).T @ (frames - frames.mean(axis=0))
+            / frames.shape[0])
+
+
+def split_half_reliability(frames, counts, lags=(0,)):
+    """Reliability of each neuron's STA, from the STAs of the two halves of the frames.
+
+    The correlation r between the STAs of the first and second half of the
+    frames, stepped up to the full number of frames by Spearman-Brown,
+    ``2 r / (1 + r)``: the squared correlation one would expect between the
+    measured STA and its noise-free limit.  Dividing a correlation of the
+    STA with anything by ``sqrt(reliability)`` is the usual correction for
+    measurement noise (its "noise ceiling").
+
+    Parameters
+    ----------
+    frames, counts, lags
+        As :func:`spike_triggered_average`.
+
+    Returns
+    -------
+    ndarray, shape (n_neurons,)
+        NaN where a half has no spikes.
+    """
+    frames = np.asarray(frames, dtype=float)
+    counts = np.asarray(counts, dtype=float)
+    h = frames.shape[0] // 2
+    a = spike_triggered_average(frames[:h], counts[:h], lags)
+    b = spike_triggered_average(frames[h:], counts[h:], lags)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+        return 2 * r / (1 + r)
+
+
 def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0, 1), seed=0,
-                        patch_shape=None, chunk=2000, streams=1):
+                        patch_shape=None, chunk=2000, streams=1, full=False):
     """Measure RFs by white-noise reverse correlation on the running network.
 
     Gaussian white-noise frames are clamped onto layer 0 one after another
     (``model.infer`` with ``presentation=frame``), the Poisson readout of
-    layer 1 is recorded, and the spike-triggered average is taken.
+    layer 1 is recorded, and the spike-triggered average is taken.  With
+    ``full=True`` the latent states are recorded too (4 samples per frame),
+    and their first-order kernel, the analogue of an intracellular
+    (membrane-potential) reverse correlation, is returned alongside.
 
     Parameters
     ----------
@@ -329,10 +395,15 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
         Copies of the network run side by side (``model.infer(streams=B)``),
         frame p shown to stream p % B, each stream a chain of its own: the
         same measurement B times as fast.  ``chunk`` must be a multiple of B.
+    full : bool
+        Return a dict: ``sta``; ``reliability``, each STA's
+        :func:`split_half_reliability`; ``membrane``, the
+        :func:`response_kernel` of the layer-1 states averaged over each
+        frame (n_latents, h, w); ``spikes_per_frame``, the mean count.
 
     Returns
     -------
-    ndarray, shape (n_latents, h, w)
+    ndarray, shape (n_latents, h, w), or dict (``full=True``)
     """
     from .recordings import chained_infer
 
@@ -349,19 +420,29 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
         )
     frames = contrast * rng.standard_normal((n_frames, n0))
     starts = range(0, n_frames, chunk)
+    sub = 4  # state samples per frame, averaged: the response while the frame is shown
     runs = chained_infer(model, (frames[s:s + chunk] for s in starts),
                          (seed * 100003 + s for s in starts), presentation=frame,
-                         spikes=True, layers=[], streams=streams)
-    counts = []
+                         spikes=True, layers=[1] if full else [], streams=streams,
+                         record_every=frame / sub, record_adaptation=False)
+    counts, states = [], []
     n1 = model.layers[1].n
     for start, rec in zip(starts, runs):
         slots = len(frames[start:start + chunk]) // streams
         edges = np.arange(slots + 1) * float(frame / second)
         # (slot, stream * n1 + j) -> frame slot * B + stream, neuron j
         counts.append(rec.spikes[1].counts(edges).reshape(slots * streams, n1))
+        if full:
+            x = np.asarray(rec.x[1])[:slots * sub]  # (slot * sub, stream * n1 + j)
+            states.append(x.reshape(slots, sub, streams * n1).mean(axis=1)
+                          .reshape(slots * streams, n1))
     counts = np.concatenate(counts)
-    sta = spike_triggered_average(frames, counts, lags=lags)
-    return sta.reshape(-1, *patch_shape)
+    sta = spike_triggered_average(frames, counts, lags=lags).reshape(-1, *patch_shape)
+    if not full:
+        return sta
+    return {"sta": sta, "reliability": split_half_reliability(frames, counts, lags),
+            "membrane": response_kernel(frames, np.concatenate(states)).reshape(-1, *patch_shape),
+            "spikes_per_frame": float(counts.mean())}
 
 
 def likelihood_lambda_max(W, sigma0):

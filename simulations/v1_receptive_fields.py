@@ -14,14 +14,17 @@ trained network is then recorded as a physiologist records V1
 1. a threshold-linear spike readout calibrated on a pilot run to V1's median
    spontaneous (0.82 spikes/s) and peak (33.8 spikes/s) rates;
 2. drifting gratings (24 orientations x 7 spatial frequencies on a log grid
-   up to Nyquist, 4 Hz, 200 ms blank then 500 ms grating, 10 repeats):
+   up to Nyquist, 4 Hz, 400 ms blank then 500 ms grating, 10 repeats):
    orientation tuning at each unit's preferred spatial frequency, SF tuning,
-   F1/F0, the responsiveness cut, and the mean-matched Fano factor around
-   onset (Churchland et al. 2010);
+   F1/F0 and the responsiveness cut;
 3. a contrast series at the units' preferred gratings (the 16 most common):
    Naka-Rushton fits, and
    the variability of x and of spike counts against contrast;
-4. white-noise reverse correlation;
+   the mean-matched Fano factor around onset (Churchland et al. 2010) over
+   every stimulus condition of both sessions;
+4. white-noise reverse correlation: spike-triggered averages with their
+   split-half noise ceiling, and the kernel of the states x (the
+   membrane-potential analogue);
 5. what the second layer learned: how alike (orientation, position, phase)
    the first-layer units are that each second-layer unit pools, against
    shuffled sets, and the second layer's own orientation tuning and F1/F0.
@@ -35,15 +38,16 @@ What it writes (to ``--out``, default ``output/v1_receptive_fields``)
 ``model.npz`` (the trained, calibrated model), ``checkpoint_stage1.npz``
 and ``checkpoint.npz`` (an interrupted run resumes from them),
 ``summary.json`` (every number below, the timings and, per figure, the
-command that makes it), and the figures ``rf_grid.png`` (generative and
-STA fields), ``tuning_examples.png`` (orientation, SF and contrast tuning of
+command that makes it), and the figures ``rf_grid.png`` (generative,
+STA and membrane-kernel fields), ``tuning_examples.png`` (orientation, SF and contrast tuning of
 example units with SEM error bars and fits), ``v1_distributions.png``
 (property distributions against V1 with scores), ``nx_ny.png``,
 ``traces.png`` (states and spikes at the calibrated rates),
 ``fano.png`` (mean-matched Fano factor around onset), ``variability.png``
 (variability against contrast) and ``second_layer.png`` (pooling).
 
-About 15-17 minutes on 2 cores without a GPU with the defaults (the
+About 14-17 minutes on 2 cores without a GPU with the defaults, depending
+on the machine's speed that day (docs/performance.md section 3; the
 summary's ``timings_s`` gives each stage).  ``--variant quick`` is a small
 smoke run (4x4 patches).
 """
@@ -81,13 +85,19 @@ N_THETA = 24
 #: spatial frequencies (cycles/pixel), half-octave steps up to Nyquist
 FREQS = 0.5 * 2.0 ** (-np.arange(7)[::-1] / 2)
 AMPLITUDE = 1.5  # grating amplitude: pixel variance 1.1, like the training patches
-BLANK_S, STIMULUS_S = 0.2, 0.5
+#: 400 ms of blank: the Fano factor before onset is measured on spontaneous activity
+#: (about 1 spike/s), and its noise sets the interval of the change at onset
+BLANK_S, STIMULUS_S = 0.4, 0.5
 TEMPORAL_FREQ, FRAME_S = 4.0, 0.0125
 #: contrast series, multiples of AMPLITUDE (0: blank trials)
 CONTRASTS = np.array([0.0, 0.0625, 0.125, 0.25, 0.5, 1.0])
-FANO_WINDOW_S, FANO_STEP_S = 0.08, 0.01
+FANO_WINDOW_S, FANO_STEP_S = 0.1, 0.01
 #: gratings of the contrast series: the units' most common preferred ones
 MAX_CRF_GRATINGS = 16
+#: white noise: frames of one tau_x (the response follows within a frame), pixel sd 0.5
+#: (half the training patches': the posterior stays nearer its linear regime, where the
+#: STA approaches the generative field; see docs/v1_reference.md), 1512 frames per stream
+RC_FRAME_MS, RC_CONTRAST, RC_FRAMES = 10.0, 0.5, 1512 * 64
 
 
 def parse_args(argv=None):
@@ -113,8 +123,8 @@ def parse_args(argv=None):
                     help="repeats of every grating condition (streams side by side)")
     ap.add_argument("--n-theta", type=int, default=N_THETA, help="grating orientations")
     ap.add_argument("--rc-frames", type=int, default=None,
-                    help="white-noise frames of 20 ms for reverse correlation (default "
-                         "48,384 on 64 streams)")
+                    help=f"white-noise frames of {RC_FRAME_MS:g} ms for reverse correlation "
+                         f"(default {RC_FRAMES:,} on 64 streams)")
     ap.add_argument("--fresh", action="store_true",
                     help="delete existing checkpoints and train from scratch")
     return ap.parse_args(argv)
@@ -223,22 +233,31 @@ def f1_over_f0(session, cond_of_unit):
     return out
 
 
-def onset_fano(session, n_conditions, n_boot):
-    """Mean-matched Fano factor in sliding windows around onset (units: neuron x condition)."""
-    counts, times = variability.sliding_counts(session.counts, session.bin_s,
-                                               window=FANO_WINDOW_S, step=FANO_STEP_S)
-    keep = (times >= session.onset_s - 0.2) & (times <= session.onset_s + 0.3)
-    counts, times = counts[keep], times[keep]  # (windows, trials, n)
-    R = counts.shape[1] // n_conditions
-    # trial k = repeat r * C + condition c (blocked order): units are (condition, neuron)
-    c = counts.reshape(len(times), R, -1)
-    course = variability.mean_matched_fano(c, times, window_s=FANO_WINDOW_S)
-    # bootstrap over conditions: a condition's neurons share their trials
-    n = session.counts.shape[2]
-    change = variability.fano_change_at_onset(c, times, onset=session.onset_s, n_boot=n_boot,
-                                              window_s=FANO_WINDOW_S,
-                                              clusters=np.arange(c.shape[2]) // n)
-    return course, change
+def fano_counts(sessions):
+    """Counts in sliding windows around onset, units pooled over sessions.
+
+    Units are (neuron, condition) pairs pooled over the sessions, as
+    Churchland et al. (2010) pooled every stimulus condition; ``sessions``
+    is a list of (session, n_conditions, conditions to use).  Returns the
+    counts (windows, repeats, units), the window centres (s) and each
+    unit's condition (numbered across the sessions).
+    """
+    blocks, clusters, n_clusters = [], [], 0
+    for session, n_conditions, use in sessions:
+        counts, times = variability.sliding_counts(session.counts, session.bin_s,
+                                                   window=FANO_WINDOW_S, step=FANO_STEP_S)
+        # from the first window inside the blank to 300 ms after onset
+        keep = (times >= FANO_WINDOW_S / 2 - 1e-9) & (times <= session.onset_s + 0.3)
+        counts, times = counts[keep], times[keep]  # (windows, trials, n)
+        R, n = counts.shape[1] // n_conditions, counts.shape[2]
+        # trial k = repeat r * C + condition c (blocked order): units are (condition, neuron)
+        c = counts.reshape(len(times), R, n_conditions, n)[:, :, use]
+        if blocks and blocks[0].shape[:2] != c.shape[:2]:
+            raise ValueError("the sessions' trials must have the same epochs and repeats")
+        blocks.append(c.reshape(len(times), R, -1))
+        clusters.append(n_clusters + np.repeat(np.arange(len(use)), n))
+        n_clusters += len(use)
+    return np.concatenate(blocks, axis=2), times, np.concatenate(clusters)
 
 
 def second_layer(model, fits, good, session, n_theta, n_freq, thetas):
@@ -414,12 +433,10 @@ def main(argv=None):
     resp = tuning.responsive(peak, spont)
     props_resp = {k: np.asarray(v)[resp] for k, v in props.items()}
     comparison = tuning.compare_with_v1(props_resp, fits["nx"][good], fits["ny"][good])
-    fano_course, fano_change = onset_fano(session, nT * nF, n_boot=50)
     top = second_layer(model, fits, good, session, nT, nF, thetas)
     timings["gratings_analysis_s"] = time.perf_counter() - t0
     log(f"gratings: {resp.mean():.0%} responsive; median peak {np.median(peak):.1f} spikes/s, "
-        f"spontaneous {np.median(spont):.2f} spikes/s; Fano change at onset "
-        f"{fano_change['change']:+.3f} {np.round(fano_change['change_ci95'], 3)}")
+        f"spontaneous {np.median(spont):.2f} spikes/s")
 
     # -- contrast series at each responsive unit's preferred grating
     t0 = time.perf_counter()
@@ -465,33 +482,66 @@ def main(argv=None):
         x_mean=np.take_along_axis(cs.x_stimulus[:, units], pick, axis=0))
     timings["contrast_s"] = time.perf_counter() - t0
 
+    # -- the Fano factor around onset, over every stimulus condition of both sessions
+    t0 = time.perf_counter()
+    fc, ft, fcond = fano_counts(
+        [(session, nT * nF, np.arange(nT * nF)),
+         # the contrast series without its 0-contrast (blank) conditions
+         (cs, len(gratings) * nC, np.flatnonzero(np.tile(CONTRASTS, len(gratings)) > 0))])
+    fano_course = variability.mean_matched_fano(fc, ft, window_s=FANO_WINDOW_S)
+    # the interval resamples conditions: a condition's neurons share their trials
+    fano_change = variability.fano_change_at_onset(fc, ft, onset=session.onset_s,
+                                                   method="clusters", clusters=fcond,
+                                                   n_boot=2000, window_s=FANO_WINDOW_S)
+    fano_change["n_conditions"] = int(fcond.max() + 1)
+    timings["fano_s"] = time.perf_counter() - t0
+    log(f"Fano factor change at onset {fano_change['change']:+.3f} "
+        f"{np.round(fano_change['change_ci95'], 3)} ({fano_change['n_units_kept']} units kept, "
+        f"{fano_change['n_conditions']} conditions)")
+
     # -- reverse correlation with the calibrated readout
     t0 = time.perf_counter()
     streams = 64 if args.variant in ("default", "single") else 16
-    n_rc = args.rc_frames or 756 * 64
+    n_rc = args.rc_frames or RC_FRAMES
     n_rc = max(streams * 8, n_rc // (streams * 8) * (streams * 8))
-    sta = rfa.reverse_correlation(model, n_frames=n_rc, frame=2 * model.tau_x, contrast=1.0,
-                                  lags=(0,), seed=args.seed, patch_shape=shape,
-                                  chunk=min(n_rc, streams * 252), streams=streams)
+    rc = rfa.reverse_correlation(model, n_frames=n_rc, frame=RC_FRAME_MS * ms,
+                                 contrast=RC_CONTRAST, lags=(0,), seed=args.seed,
+                                 patch_shape=shape, chunk=min(n_rc, streams * 504),
+                                 streams=streams, full=True)
+    sta, sta_rel, membrane = rc["sta"], rc["reliability"], rc["membrane"]
+
+    def corr_with_generative(fields):
+        return np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(gen, fields)])
+
     fits_sta = rfa.gabor_table(rfa.fit_gabors(sta))
-    sta_corr = np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(gen, sta)])
+    fits_mem = rfa.gabor_table(rfa.fit_gabors(membrane))
+    sta_corr, mem_corr = corr_with_generative(sta), corr_with_generative(membrane)
+    # the correlation the STA would reach without spike noise (noise ceiling)
+    sta_corr_ceiling = sta_corr / np.sqrt(np.clip(sta_rel, 1e-6, None))
     timings["reverse_correlation_s"] = time.perf_counter() - t0
-    log(f"reverse correlation: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%} Gabor-like, "
-        f"median corr with generative fields {np.nanmedian(sta_corr):.2f}")
+    log(f"reverse correlation ({rc['spikes_per_frame'] / (RC_FRAME_MS * 1e-3):.1f} spikes/s): "
+        f"STA {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%} Gabor-like, median corr with "
+        f"generative fields {np.nanmedian(sta_corr):.2f} (split-half reliability "
+        f"{np.nanmedian(sta_rel):.2f}, noise-corrected {np.nanmedian(sta_corr_ceiling):.2f}); "
+        f"membrane (state x) kernel {np.mean(fits_mem['r2'] >= R2_THRESHOLD):.0%}, "
+        f"{np.nanmedian(mem_corr):.2f}")
 
     # -- figures
     t0 = time.perf_counter()
     cmd = " ".join(["python", "simulations/v1_receptive_fields.py"]
                    + (argv if argv is not None else sys.argv[1:]))
     figures = {}
-    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta], [
+    plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta, membrane], [
         "generative fields sigma_0^2 W_1 (each scaled to +-max)\n"
         f"Gabor R^2 >= {R2_THRESHOLD}: {good.mean():.0%}",
-        f"spike-triggered averages of {n_rc} white-noise frames\n"
+        f"spike-triggered averages of {n_rc} white-noise frames of {RC_FRAME_MS:g} ms\n"
         f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}, "
-        f"median corr with generative {np.nanmedian(sta_corr):.2f}"]),
+        f"median corr with generative {np.nanmedian(sta_corr):.2f}",
+        "membrane (state x) kernel of the same frames\n"
+        f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_mem['r2'] >= R2_THRESHOLD):.0%}, "
+        f"median corr with generative {np.nanmedian(mem_corr):.2f}"]),
         out / "rf_grid.png", dpi=110)
-    figures["rf_grid.png"] = "generative and reverse-correlation fields"
+    figures["rf_grid.png"] = "generative, spike-triggered and membrane reverse-correlation fields"
     order = np.argsort(-np.where(resp, peak, -np.inf))
     examples = [int(j) for j in order[:6] if resp[j]] or [int(order[0])]
     R3 = mean.reshape(nT, nF, -1)
@@ -558,7 +608,14 @@ def main(argv=None):
             "median_r2_generative": med(fits["r2"]),
             "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),
             "reverse_correlation_frames": int(n_rc),
+            "reverse_correlation_frame_ms": RC_FRAME_MS,
+            "reverse_correlation_contrast": RC_CONTRAST,
             "median_corr_sta_vs_generative": med(sta_corr),
+            "reverse_correlation_spikes_per_s": rc["spikes_per_frame"] / (RC_FRAME_MS * 1e-3),
+            "median_sta_split_half_reliability": med(sta_rel),
+            "median_corr_sta_vs_generative_noise_corrected": med(sta_corr_ceiling),
+            "fraction_membrane_kernel": float(np.mean(fits_mem["r2"] >= R2_THRESHOLD)),
+            "median_corr_membrane_kernel_vs_generative": med(mem_corr),
             "nx_median": med(fits["nx"][good]), "ny_median": med(fits["ny"][good]),
         },
         "readout_calibration": calibration,

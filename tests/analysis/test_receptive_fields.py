@@ -80,6 +80,47 @@ def test_spike_triggered_average_recovers_a_linear_filter():
     assert np.corrcoef(sta_lag[0], k[0])[0, 1] > 0.95
 
 
+def test_split_half_reliability_corrects_the_sta_for_spike_noise():
+    """200 LNP neurons with few spikes: noisy STAs whose corrected correlation is 1.
+
+    With about 0.07 spikes per frame and 4000 frames the STAs correlate only
+    about 0.68 with their filters; divided by sqrt(reliability) the median
+    is 1 (the SE of that median over 200 neurons is about 0.02).
+    """
+    rng = np.random.default_rng(0)
+    n_frames, n_pix, n = 4000, 64, 200
+    frames = rng.standard_normal((n_frames, n_pix))
+    k = rng.standard_normal((n, n_pix))
+    k /= np.linalg.norm(k, axis=1, keepdims=True)
+    counts = rng.poisson(0.05 * np.exp(0.5 * frames @ k.T))
+    sta = rfa.spike_triggered_average(frames, counts)
+    rel = rfa.split_half_reliability(frames, counts)
+    r = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(sta, k)])
+    assert np.median(r) < 0.75
+    assert abs(np.median(r / np.sqrt(rel)) - 1.0) < 0.06
+    # a silent neuron has no reliability
+    assert np.isnan(rfa.split_half_reliability(frames, np.zeros((n_frames, 1))))[0]
+
+
+def test_response_kernel_of_a_linear_response_is_its_filter():
+    """r = f k + noise of the same variance: the kernel is k, up to sampling noise.
+
+    Each kernel entry's error has sd sqrt(2 / n_frames) = 0.01 (frame times
+    noisy response); over 16 pixels of a unit filter that is a correlation
+    near 1 - 16 * 1e-4 / 2.
+    """
+    rng = np.random.default_rng(4)
+    n_frames = 20000
+    frames = rng.standard_normal((n_frames, 16))
+    k = rng.standard_normal((3, 16))
+    k /= np.linalg.norm(k, axis=1, keepdims=True)
+    r = frames @ k.T + rng.standard_normal((n_frames, 3)) + 5.0  # an offset changes nothing
+    ker = rfa.response_kernel(frames, r)
+    np.testing.assert_allclose(ker, k, atol=5 * np.sqrt(2 / n_frames))
+    with pytest.raises(ValueError, match="same number of rows"):
+        rfa.response_kernel(frames, r[:10])
+
+
 def test_sta_of_silent_neuron_is_zero():
     frames = np.random.default_rng(2).standard_normal((50, 4))
     sta = rfa.spike_triggered_average(frames, np.zeros((50, 1)))
@@ -117,6 +158,16 @@ def test_reverse_correlation_on_streams_recovers_the_fields():
                                      for a, b in zip(gen, sta)])
     assert median[1] > 0.35 and median[8] > 0.35
     assert abs(median[8] - median[1]) < 0.12
+    # the states' kernel has no spike noise: closer to the fields than the spikes' STA
+    # (0.59 against 0.52 when written); frames paired with the wrong states would
+    # leave it near 0
+    full = rfa.reverse_correlation(model, n_frames=1600, lags=(0,), seed=3, chunk=800,
+                                   streams=8, full=True)
+    np.testing.assert_array_equal(full["sta"], sta)
+    membrane = np.median([np.corrcoef(a.ravel(), b.ravel())[0, 1]
+                          for a, b in zip(gen, full["membrane"])])
+    assert membrane > max(median[8], 0.35)
+    assert full["reliability"].shape == (len(gen),) and full["spikes_per_frame"] > 0
     with pytest.raises(ValueError, match="multiples of streams"):
         rfa.reverse_correlation(model, n_frames=1600, chunk=300, streams=8)
 

@@ -173,17 +173,76 @@ def test_with_few_trials_clusters_of_units_give_an_unshrunk_interval():
     counts = np.concatenate([_gamma_poisson(rng, mu, 2.0, (2, n, n_units)),
                              rng.poisson(mu, (2, n, n_units)).astype(float)])
     t = [-0.15, -0.05, 0.05, 0.15]
-    by_cluster = variability.fano_change_at_onset(counts, t, n_boot=100,
+    by_cluster = variability.fano_change_at_onset(counts, t, method="clusters", n_boot=100,
                                                   clusters=np.arange(n_units) // 10)
-    by_trial = variability.fano_change_at_onset(counts, t, n_boot=100)
-    assert by_cluster["resampled"] == "clusters of units"
+    by_trial = variability.fano_change_at_onset(counts, t, method="trials", n_boot=100)
+    assert by_cluster["method"] == "bootstrap over clusters of units, matching fixed"
     lo, hi = by_cluster["change_ci95"]
     assert lo < by_cluster["change"] < hi
     mid_c, mid_t = np.mean(by_cluster["change_ci95"]), np.mean(by_trial["change_ci95"])
     # the trial bootstrap's centre sits about 10 % of the change closer to zero
     assert abs(mid_t) < abs(mid_c) - 0.05
     with pytest.raises(ValueError, match="one id per unit"):
-        variability.fano_change_at_onset(counts, t, n_boot=2, clusters=[0, 1])
+        variability.fano_change_at_onset(counts, t, method="clusters", n_boot=2,
+                                         clusters=[0, 1])
+    with pytest.raises(ValueError, match="needs clusters"):
+        variability.fano_change_at_onset(counts, t, method="clusters")
+    with pytest.raises(ValueError, match="method must be"):
+        variability.fano_change_at_onset(counts, t, method="bootstrap")
+
+
+def test_cluster_bootstrap_se_matches_the_spread_over_independent_sessions():
+    """The interval's width is right where the matching matters.
+
+    60 independent synthetic sessions, 10 trials per unit, rates rising
+    0.8-3x at onset while the Fano factor falls 2 -> 1.5, 1200 units in 60
+    clusters: the bootstrap SE of each session (clusters resampled, matching
+    held fixed) must match the sd of the change over sessions.  The sd of a
+    sample sd of 60 draws is 9 % of it, so +-30 % is over 3 of its SE.
+    """
+    t = [-0.25, -0.15, -0.05, 0.05, 0.15, 0.25]
+    changes, ses = [], []
+    for rep in range(60):
+        rng = np.random.default_rng(100 + rep)
+        mu0 = rng.gamma(1.0, 1.0, 1200) + 0.05
+        mu1 = mu0 * rng.uniform(0.8, 3.0, 1200)
+        counts = np.concatenate([_gamma_poisson(rng, mu0, 2.0, (3, 10, 1200)),
+                                 _gamma_poisson(rng, mu1, 1.5, (3, 10, 1200))])
+        ch = variability.fano_change_at_onset(counts, t, method="clusters", n_boot=200,
+                                              seed=rep, clusters=np.arange(1200) // 20)
+        lo, hi = ch["change_ci95"]
+        assert lo < ch["change"] < hi
+        changes.append(ch["change"])
+        ses.append(ch["change_se"])
+    assert 0.75 < np.mean(ses) / np.std(changes, ddof=1) < 1.3
+
+
+def test_jackknife_se_matches_the_trial_noise_of_fixed_heterogeneous_units():
+    """The default interval measures the noise of the trials, the units held fixed.
+
+    1200 units whose rates (0.8-3x up at onset) and Fano factors (before
+    1.5-3, after 1-2) differ from unit to unit, fixed; 60 experiments of 10
+    trials each are drawn from them.  The jackknife SE of each (9 df) must
+    match the sd of the change over the experiments: the mean of 60 SEs
+    has a relative sd of about 0.24 / sqrt(60) = 3 %, the sd of the
+    changes 9 %, so +-30 % is over 3 SE.
+    """
+    t = [-0.25, -0.15, -0.05, 0.05, 0.15, 0.25]
+    rng = np.random.default_rng(7)
+    mu0 = rng.gamma(1.0, 1.0, 1200) + 0.05
+    mu1 = mu0 * rng.uniform(0.8, 3.0, 1200)
+    F0, F1 = rng.uniform(1.5, 3.0, 1200), rng.uniform(1.0, 2.0, 1200)
+    changes, ses = [], []
+    for rep in range(60):
+        rng = np.random.default_rng(200 + rep)
+        counts = np.concatenate([_gamma_poisson(rng, mu0, F0, (3, 10, 1200)),
+                                 _gamma_poisson(rng, mu1, np.maximum(F1, 1 + 1e-9),
+                                                (3, 10, 1200))])
+        ch = variability.fano_change_at_onset(counts, t, seed=rep)
+        assert ch["method"] == "delete-one-trial jackknife, matching fixed"
+        changes.append(ch["change"])
+        ses.append(ch["change_se"])
+    assert 0.75 < np.mean(ses) / np.std(changes, ddof=1) < 1.3
 
 
 def test_mean_matched_fano_bootstrap_interval():
