@@ -12,7 +12,8 @@ momentum (Dong & Wu, NeurIPS 2023).
 ...                     tau_x=10*ms, device="runtime", seed=1)
 """
 from .errors import HEEParameterError, SimulationDiverged, install_excepthook
-from .families import ExponentialFamily, gaussian, make_family, register_family, sparse, student_t
+from .families import (ExponentialFamily, continuous_bernoulli, gaussian, make_family,
+                       register_family, sparse, student_t)
 from .model import Adaptation, HEEModel, Layer
 from .protocol import Epoch, Protocol
 from .recording import Recording, SpikeTrains
@@ -33,6 +34,7 @@ __all__ = [
     "gaussian",
     "sparse",
     "student_t",
+    "continuous_bernoulli",
     "make_family",
     "register_family",
     "ExponentialFamily",

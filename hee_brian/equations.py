@@ -76,7 +76,7 @@ def _epsbar_line(family: ExponentialFamily, closed_form: bool) -> str:
 
 def family_parameters(family: ExponentialFamily) -> str:
     """Declarations of a family's parameters as shared constant variables."""
-    return "\n".join(f"{p} : 1 (shared, constant)" for p in family.params())
+    return "\n".join(f"{p} : 1 (shared, constant)" for p in family.equation_params())
 
 
 def _input_lines(top: bool) -> str:
@@ -324,6 +324,20 @@ def hebbian_equations() -> str:
     ])
 
 
+def _reflection_note(family: ExponentialFamily, var: str) -> list[str]:
+    """For ``print(model)``: a bounded family's state is reflected after each step.
+
+    The reflection is part of the state update (:class:`hee_brian.stateupdater.
+    Reflecting`), not of the equations, so it is shown as a comment.
+    """
+    fold = family.reflect_expr(var)
+    if fold is None:
+        return []
+    lo, hi = family.bounds
+    return [f"# after every step, {var} is reflected at the walls of [{lo:g}, {hi:g}]: "
+            f"{var} = {fold}"]
+
+
 def model_equations(model) -> str:
     """A model's Brian2 equations, population by population, as text (``print(model)``)."""
     L = len(model.layers) - 1
@@ -342,6 +356,7 @@ def model_equations(model) -> str:
             latent_neuron_equations(model.layers[l].family, model.phi_fn, top=l == L,
                                     adaptation=ad, readout=model.readout,
                                     closed_form=model.closed_form[l]),
+            *_reflection_note(model.layers[l].family, "x"),
         ]
     for l in range(L + 1):
         if model.closed_form[l]:
@@ -349,6 +364,7 @@ def model_equations(model) -> str:
         parts += [
             f"# layer {l} interneurons (n={model.layers[l].n} x K={model.n_interneurons})",
             interneuron_equations(model.layers[l].family, top=l == L),
+            *_reflection_note(model.layers[l].family, "eps"),
             f"# interneurons -> layer {l} neurons",
             averaging_equations(),
         ]

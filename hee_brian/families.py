@@ -30,9 +30,11 @@ __all__ = [
     "Gaussian",
     "Sparse",
     "StudentT",
+    "ContinuousBernoulli",
     "gaussian",
     "sparse",
     "student_t",
+    "continuous_bernoulli",
     "make_family",
     "register_family",
     "TabulatedLogPartition",
@@ -65,6 +67,11 @@ class ExponentialFamily:
     name = "base"
     param_ranges: dict = field(default_factory=dict, init=False, repr=False)
 
+    #: The interval the family lives on (``(-inf, inf)``: the real line).  A
+    #: family with a finite bound has base measure g = +inf beyond it; its
+    #: samplers keep the state inside by reflection (:meth:`reflect_expr`).
+    bounds = (-math.inf, math.inf)
+
     # -- what Brian2 needs -------------------------------------------------
     def gprime_expr(self, var: str, prefix: str = "") -> str:
         """Brian2 expression for g'(var).
@@ -83,6 +90,14 @@ class ExponentialFamily:
     def params(self) -> dict[str, float]:
         """The family's parameters as plain floats, by name."""
         return {k: float(getattr(self, k)) for k in self.param_ranges}
+
+    def equation_params(self) -> dict[str, float]:
+        """The parameters the Brian2 equations read (group variables), by name.
+
+        All of :meth:`params` unless a parameter only informs the checks
+        before a run (the continuous Bernoulli's ``eta_max``).
+        """
+        return self.params()
 
     # -- what the checks and the NumPy reference need ---------------------
     def g(self, x, xp=np):
@@ -150,6 +165,58 @@ class ExponentialFamily:
         and the dt check account for the likelihood it feeds the layer above.
         """
         return None
+
+    def variance_bound(self) -> float | None:
+        """An upper bound of A''(eta) = Var[x | eta] over all eta, or None if there is none.
+
+        The likelihood a layer of this family feeds the layer above has
+        curvature at most ``variance_bound() * ||W||^2`` (for linear phi), which
+        the dt check adds to the upper neurons' rate.  By default the fixed
+        variance, if any.
+        """
+        return self.fixed_variance()
+
+    # -- bounded support: reflection at the walls -------------------------
+    def is_bounded(self) -> bool:
+        """Whether :attr:`bounds` has a finite end (the samplers then reflect)."""
+        return math.isfinite(self.bounds[0]) or math.isfinite(self.bounds[1])
+
+    def reflect_expr(self, var: str) -> str | None:
+        """Brian2 expression folding ``var`` back into :attr:`bounds`, or None if unbounded.
+
+        After an Euler-Maruyama step has crossed a wall, the state is
+        mirrored at it: the Langevin diffusion reflected at the walls has
+        the stationary density exp(eta x - g(x) - A(eta)) restricted to the
+        interval, because reflection is the zero-flux (Neumann) boundary
+        condition of its Fokker-Planck equation.  On an interval [lo, hi]
+        the reflections at both walls make the fold ``lo + w tri((x - lo)/w)``
+        with w = hi - lo and tri(u) = 1 - |1 - (|u| mod 2)|, exact for a step
+        of any length (several crossings in one step fold correctly too).
+        """
+        lo, hi = self.bounds
+        if math.isfinite(lo) and math.isfinite(hi):
+            if (lo, hi) == (0.0, 1.0):
+                return f"1 - abs(1 - abs({var}) % 2)"
+            w = hi - lo
+            return f"{lo!r} + {w!r}*(1 - abs(1 - abs(({var} - {lo!r})/{w!r}) % 2))"
+        if math.isfinite(lo):
+            return f"{lo!r} + abs({var} - {lo!r})"
+        if math.isfinite(hi):
+            return f"{hi!r} - abs({hi!r} - {var})"
+        return None
+
+    def reflect(self, x):
+        """NumPy twin of :meth:`reflect_expr` (the identity on an unbounded family)."""
+        x = np.asarray(x, float)
+        lo, hi = self.bounds
+        if math.isfinite(lo) and math.isfinite(hi):
+            w = hi - lo
+            return lo + w * (1 - np.abs(1 - np.abs((x - lo) / w) % 2))
+        if math.isfinite(lo):
+            return lo + np.abs(x - lo)
+        if math.isfinite(hi):
+            return hi - np.abs(hi - x)
+        return x
 
     def mean_is_vectorised(self) -> bool:
         """Whether :meth:`mean` accepts arrays of eta (closed form) or one value."""
@@ -365,6 +432,146 @@ class StudentT(ExponentialFamily):
         return min(0.0, centre) - width, max(0.0, centre) + width
 
 
+#: |eta| below which the continuous Bernoulli's A, A' and A'' use their Taylor
+#: series: the closed forms cancel there (1/eta against 1/(1 - e^-eta)),
+#: losing about 12 eps / eta^2 of relative precision in A''.
+_CB_SERIES = 0.1
+
+
+def _cb_series_mask(eta, xp=np):
+    """(|eta| < _CB_SERIES, eta with those entries replaced by 1: safe to divide by)."""
+    small = xp.abs(eta) < _CB_SERIES
+    return small, xp.where(small, 1.0, eta)
+
+
+@register_family
+@dataclass(frozen=True)
+class ContinuousBernoulli(ExponentialFamily):
+    """Continuous Bernoulli: the exponential family of x in [0, 1] with T(x) = x.
+
+    p(x | eta) = exp(eta x - A(eta)) on [0, 1] (g = 0 inside, +inf outside),
+
+        A(eta)   = log((e^eta - 1) / eta)                 (0 at eta = 0)
+        A'(eta)  = 1 / (1 - e^-eta) - 1 / eta              (1/2 at eta = 0)
+        A''(eta) = 1 / eta^2 - 1 / (4 sinh^2(eta / 2))     (1/12 at eta = 0)
+
+    the uniform density tilted by e^(eta x), also called the truncated
+    exponential.  It is the one-parameter family on [0, 1] whose sufficient
+    statistic is x itself, as the model requires (docs/model.md section 1),
+    so it is the natural pixel family for intensities in [0, 1]: the
+    Bernoulli likelihood that image models apply to grey levels, properly
+    normalised on the interval (Loaiza-Ganem & Cunningham, "The continuous
+    Bernoulli", NeurIPS 2019).  Nearly binary pixels are |eta| of 10 to 30
+    (A'(20) = 0.95, A'(-20) = 0.05).  Its mean parameter A'(eta) covers
+    (0, 1) and A'(-eta) = 1 - A'(eta).  A Beta base measure would also live
+    on [0, 1], but its g'' is unbounded at the walls, which Euler-Maruyama
+    cannot step through; here g' = 0 inside and the walls are handled by
+    reflection (:meth:`ExponentialFamily.reflect_expr`).
+
+    ``eta_max`` is not a parameter of the density: it is the largest |eta|
+    the dt check guarantees the sampler for.  The drift inside is eta alone,
+    so the stiffness g'' is 0, and what limits the step is the interval and
+    the width 1/|eta| of the law at a wall.  The reflected diffusion
+    tau dx/dt = eta + sqrt(2 tau) xi relaxes at rate (pi^2 + eta^2/4)/tau
+    (its spectral gap on [0, 1] with zero-flux walls), which is the
+    stiffness reported.  Beyond eta_max the step is too long for the
+    boundary layer and the stationary law is biased (docs/model.md
+    section 1, the continuous Bernoulli).
+    """
+
+    eta_max: float = 20.0
+    name = "continuous_bernoulli"
+    bounds = (0.0, 1.0)
+
+    def __post_init__(self):
+        object.__setattr__(self, "param_ranges", {"eta_max": (0.0, math.inf)})
+
+    def equation_params(self):
+        return {}  # eta_max is for the dt check; no equation reads it
+
+    def gprime_expr(self, var, prefix=""):
+        # flat inside the interval: the drift is eta alone, the walls reflect
+        return "0"
+
+    def g(self, x, xp=np):
+        x = xp.asarray(x)
+        return xp.where((x >= 0) & (x <= 1), 0.0, xp.inf)
+
+    def gprime(self, x):
+        return np.zeros(np.shape(x))
+
+    def stiffness(self):
+        # spectral gap of the reflected diffusion with drift eta_max on [0, 1]:
+        # the generator eta f' + f'' with f'(0) = f'(1) = 0 has eigenvalues
+        # (k pi)^2 + eta^2/4, k >= 1 (substitute f = e^(-eta x/2) h)
+        return math.pi**2 + self.eta_max**2 / 4
+
+    def log_partition(self, eta, xp=np):
+        eta = xp.asarray(eta, dtype=float)
+        small, safe = _cb_series_mask(eta, xp)
+        a = xp.abs(safe)
+        # log((e^eta - 1)/eta) = max(eta, 0) + log((1 - e^-|eta|)/|eta|): no overflow
+        direct = xp.maximum(safe, 0.0) + xp.log(-xp.expm1(-a)) - xp.log(a)
+        series = eta / 2 + eta**2 / 24 - eta**4 / 2880 + eta**6 / 181440
+        return xp.where(small, series, direct)
+
+    def mean(self, eta):
+        eta = np.asarray(eta, dtype=float)
+        small, safe = _cb_series_mask(eta)
+        a = np.abs(safe)
+        # for eta = a > 0: 1/(1 - e^-a) - 1/a; for eta = -a: 1/a - e^-a/(1 - e^-a)
+        # (= 1 - A'(a)), both without e^+a, so without overflow
+        up = 1 / -np.expm1(-a) - 1 / a
+        down = 1 / a - np.exp(-a) / -np.expm1(-a)
+        series = 0.5 + eta / 12 - eta**3 / 720 + eta**5 / 30240 - eta**7 / 1209600
+        return np.where(small, series, np.where(safe > 0, up, down))
+
+    def mean_expr(self, eta, prefix=""):
+        # A'(eta) = 1/2 + coth(eta/2)/2 - 1/eta, with its Taylor series for
+        # |eta| < 0.1; the closed form's denominator is shifted by 1 there
+        # (both branches are evaluated, so neither may divide by zero)
+        c = _CB_SERIES
+        small, big = f"int(abs({eta}) < {c})", f"int(abs({eta}) >= {c})"
+        safe = f"({eta} + {small})"
+        return (f"0.5 + {big}*(0.5/tanh(0.5*{safe}) - 1/{safe})"
+                f" + {small}*({eta}/12 - {eta}**3/720 + {eta}**5/30240 - {eta}**7/1209600)")
+
+    def variance(self, eta=0.0):
+        eta = np.asarray(eta, dtype=float)
+        small, safe = _cb_series_mask(eta)
+        a = np.abs(safe)
+        # 1/(4 sinh^2(a/2)) = e^-a / (1 - e^-a)^2
+        direct = 1 / a**2 - np.exp(-a) / np.expm1(-a) ** 2
+        series = 1 / 12 - eta**2 / 240 + eta**4 / 6048 - eta**6 / 172800
+        return np.where(small, series, direct)
+
+    def variance_bound(self):
+        return 1.0 / 12  # A'' is largest at eta = 0, where the law is uniform
+
+    def mean_is_vectorised(self):
+        return True
+
+    def sample(self, eta, size, rng, n_grid=None):
+        """Exact draws by inverting the CDF F(x) = (e^(eta x) - 1) / (e^eta - 1).
+
+        ``eta`` may be an array broadcastable to ``size``; ``n_grid`` is
+        ignored (kept for the signature of the base class).
+        """
+        u = rng.random(size)
+        eta = np.broadcast_to(np.asarray(eta, dtype=float), np.shape(u))
+        safe = np.where(eta == 0, 1.0, eta)
+        a = np.abs(safe)
+        # x = log(1 + u (e^eta - 1)) / eta, written with e^-|eta| only; for
+        # eta > 0 as 1 + log(u + (1 - u) e^-eta) / eta
+        up = 1 + np.log(u + (1 - u) * np.exp(-a)) / a
+        down = np.log1p(u * np.expm1(-a)) / -a
+        x = np.where(eta == 0, u, np.where(safe > 0, up, down))
+        return np.clip(x, 0.0, 1.0)
+
+    def support_for_quadrature(self, eta):
+        return 0.0, 1.0
+
+
 def trapezoid_moments(family, eta, n_grid=20001):
     """A(eta), A'(eta) = E[x | eta] and A''(eta) = Var[x | eta] for an array of eta.
 
@@ -473,6 +680,13 @@ def sparse(lam: float = 1.0, delta: float = 0.1, s: float = 10.0) -> Sparse:
 def student_t(nu: float = 1.0, scale: float = 0.2, s: float = 3.0) -> StudentT:
     """Heavy-tailed Student-t sparse family (see :class:`StudentT`)."""
     fam = StudentT(nu=nu, scale=scale, s=s)
+    fam.validate()
+    return fam
+
+
+def continuous_bernoulli(eta_max: float = 20.0) -> ContinuousBernoulli:
+    """Continuous Bernoulli family on [0, 1] (see :class:`ContinuousBernoulli`)."""
+    fam = ContinuousBernoulli(eta_max=eta_max)
     fam.validate()
     return fam
 

@@ -22,8 +22,9 @@ class Layer:
         Number of neurons.
     family : str or ExponentialFamily
         ``"gaussian"`` (parameter ``sigma``), ``"sparse"`` (``lam``,
-        ``delta``, ``s``), ``"student_t"`` (``nu``, ``scale``, ``s``), or a
-        family instance.
+        ``delta``, ``s``), ``"student_t"`` (``nu``, ``scale``, ``s``),
+        ``"continuous_bernoulli"`` (x in [0, 1]; ``eta_max``, the |eta| the dt
+        check covers), or a family instance.
     **family_params
         Parameters of the family.
 

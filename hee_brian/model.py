@@ -175,6 +175,7 @@ class HEEModel:
             for layer in self.layers)
         self._set_projection(projection, float32)
         self._runs = 0
+        self._check_bounded_layers()
         self._check_stiffness()
         self._W = [np.zeros((a.n, b.n)) for a, b in zip(self.layers[:-1], self.layers[1:])]
         self._b = [np.zeros(layer.n) for layer in self.layers]
@@ -220,6 +221,25 @@ class HEEModel:
     # ------------------------------------------------------------------
     def _check_stiffness(self, W=None):
         stability.check_stiffness(self, W)
+
+    def _check_bounded_layers(self):
+        """Refuse adaptation on a latent layer whose family lives on an interval.
+
+        Its neurons are reflected at the walls (hee_brian.stateupdater), and
+        the adaptation current a, a momentum (docs/model.md section 4), would
+        have to be reversed with them for the pair (x, a) to keep the
+        posterior; it is not, so the combination is refused.
+        """
+        if self.adaptation is None:
+            return
+        for l, layer in enumerate(self.layers[1:], start=1):
+            if layer.family.is_bounded():
+                raise HEEParameterError(
+                    f"layer {l} ({layer.family.describe()}) lives on "
+                    f"[{layer.family.bounds[0]:g}, {layer.family.bounds[1]:g}] and its "
+                    "neurons are reflected at the walls, which the adaptation current does "
+                    "not follow; give adaptation=None, or an unbounded family to that layer."
+                )
 
     def set_weights(self, W=None, b=None):
         """Set the weights and/or biases (natural-parameter convention).
@@ -327,7 +347,7 @@ class HEEModel:
         return int(s % (2**31))
 
     def _stimuli(self, stimuli, name):
-        return check_stimuli(stimuli, self.layers[0].n, name)
+        return check_stimuli(stimuli, self.layers[0].n, name, self.layers[0].family)
 
     # ------------------------------------------------------------------
     def infer(self, x0, duration, record_every=None, presentation=None, layers=None,

@@ -30,7 +30,8 @@ from brian2 import (
 
 from .dense import build_dense_projection
 from .noise import SPIKE_UNIFORM, NoiseFiller, noise_declarations, noise_variables
-from .stateupdater import bulk_euler, euler, lm_bulk_euler, lm_euler, previous_noise_declarations
+from .stateupdater import (Reflecting, bulk_euler, euler, lm_bulk_euler, lm_euler,
+                           previous_noise_declarations)
 from .equations import (
     DIVERGENCE_WATCH,
     DIVERGENCE_WATCH_VARIABLE,
@@ -237,28 +238,33 @@ def _stimulus(model, spec, stimuli):
     return TimedArray(values, dt=1 * second, name="stimulus")
 
 
-def _noisy_group(model, n, eqs, *, seed_holder, clock, threshold=None, **kwds):
+def _noisy_group(model, n, eqs, *, seed_holder, clock, threshold=None, bounded=None, **kwds):
     """A NeuronGroup of ``eqs`` with the model's noise implementation.
 
     With bulk noise (:mod:`hee_brian.noise`) each noise term, and the
     spiking readout's uniform, become variables that a
     :class:`~hee_brian.noise.NoiseFiller` fills at the start of each step;
-    otherwise Brian2's ``randn()`` and ``rand()`` draw them.
+    otherwise Brian2's ``randn()`` and ``rand()`` draw them.  ``bounded``,
+    a (variable, family) pair, names the state that samples the family: if
+    the family lives on an interval, the step reflects that state at its
+    walls (:class:`~hee_brian.stateupdater.Reflecting`).
     """
     lm = getattr(model, "integrator", "euler") == "leimkuhler_matthews"
     memory = previous_noise_declarations(eqs) if lm else ""
     if memory:
         eqs += "\n" + memory
-    if getattr(model, "noise_impl", "randn") != "bulk":
-        return NeuronGroup(n, eqs, threshold=threshold, method=lm_euler if lm else euler,
-                           clock=clock, **kwds)
+    bulk = getattr(model, "noise_impl", "randn") == "bulk"
+    method = (lm_bulk_euler if lm else bulk_euler) if bulk else (lm_euler if lm else euler)
+    if bounded is not None and bounded[1].reflect_expr(bounded[0]) is not None:
+        method = Reflecting(method, bounded[0], bounded[1].reflect_expr(bounded[0]))
+    if not bulk:
+        return NeuronGroup(n, eqs, threshold=threshold, method=method, clock=clock, **kwds)
     variables = noise_variables(eqs, spikes=threshold is not None)
     if variables:
         eqs += "\n" + noise_declarations(variables)
     if threshold is not None:
         threshold = threshold.replace("rand()", SPIKE_UNIFORM)
-    group = NeuronGroup(n, eqs, threshold=threshold, method=lm_bulk_euler if lm else bulk_euler,
-                        clock=clock, **kwds)
+    group = NeuronGroup(n, eqs, threshold=threshold, method=method, clock=clock, **kwds)
     if variables:
         group.contained_objects.append(
             NoiseFiller(group, variables, (seed_holder, "seed"), clock))
@@ -286,9 +292,11 @@ def _neuron_group(model, spec, l, clock, namespace, seed_holder):
         threshold = "rand() < rate*dt" if spec.spikes else None
     if watched(spec, l):
         eqs += "\n" + DIVERGENCE_WATCH_VARIABLE
+    # a clamped observation layer has no x of its own to keep inside its bounds
     group = _noisy_group(model, spec.streams * layer.n, eqs, threshold=threshold,
                          seed_holder=seed_holder, clock=clock, name=_name("neurons", l),
-                         namespace=namespace)
+                         namespace=namespace,
+                         bounded=("x", layer.family) if watched(spec, l) else None)
     if gated:
         group.run_regularly(GATE_UPDATE, when="before_groups", name=_name("gate", l))
     if watched(spec, l):
@@ -313,7 +321,8 @@ def _interneurons(model, spec, l, group, clock, seed_holder):
     K = model.n_interneurons
     n_group = spec.streams * layer.n
     inter = _noisy_group(model, n_group * K, interneuron_equations(layer.family, top=top),
-                         seed_holder=seed_holder, clock=clock, name=_name("interneurons", l))
+                         seed_holder=seed_holder, clock=clock, name=_name("interneurons", l),
+                         bounded=("eps", layer.family))
     # interneuron k*n + j is the k-th of the K paired with neuron j
     pair = np.tile(np.arange(n_group), K)
     inter.b = linked_var(group, "b", index=pair)

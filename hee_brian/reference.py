@@ -173,6 +173,8 @@ class _State:
                 continue
             self.eps[l] += dt / self.te[l] * (eta[l][:, None, :] - fams[l].gprime(self.eps[l])) \
                 + self.se[l] * self.normal(rng, ("eps", l), self.eps[l].shape)
+            # a bounded family's states are reflected at its walls (hee_brian.stateupdater)
+            self.eps[l] = fams[l].reflect(self.eps[l])
         for l in range(1, L + 1):
             I = self.phi.df(x[l]) * (err[l - 1] @ self.W[l - 1]) + eta[l] - fams[l].gprime(x[l])
             if self.ad is not None:
@@ -181,8 +183,8 @@ class _State:
                         + self.sa * self.normal(rng, ("a", l), a[l].shape)
                 else:
                     da = dt / self.ta * (-a[l] + self.m * fams[l].gprime(x[l]))
-            x[l] = x[l] + dt / self.tx * (I - a[l]) \
-                + self.sx[l] * self.normal(rng, ("x", l), x[l].shape)
+            x[l] = fams[l].reflect(x[l] + dt / self.tx * (I - a[l])
+                                   + self.sx[l] * self.normal(rng, ("x", l), x[l].shape))
             if self.ad is not None:
                 a[l] = a[l] + da
 

@@ -66,7 +66,7 @@ def _layer_values(model, spec, built, l, state, budget, eta_b, temperature):
     """Layer ``l``'s neurons and interneurons."""
     layer, group, B = model.layers[l], built.neurons[l], spec.streams
     L = len(model.layers) - 1
-    fam = layer.family.params()
+    fam = layer.family.equation_params()
     values = [(group, p, v) for p, v in fam.items()]
     values.append((group, "tau_x", model.tau_x))
     values.append((group, "b", _per_neuron(model.biases[l], layer.n, B)))

@@ -30,7 +30,11 @@ def check_stiffness(model, W=None):
 
     Every population relaxes at a rate (its family's stiffness over its time
     constant; the adaptation current at 1/tau_a and m/tau_a; with weights,
-    a Gaussian layer below adds its likelihood curvature sigma^2 ||W||^2).
+    a layer below whose conditional variance is bounded, by sigma^2 for a
+    Gaussian or 1/12 for the continuous Bernoulli, adds its likelihood
+    curvature, at most that bound times ||W||^2).  A bounded family's
+    stiffness is the relaxation rate of its reflected sampler at the
+    largest |eta| it is checked for (pi^2 + eta_max^2/4 on [0, 1]).
     Euler-Maruyama needs dt times the largest rate below
     :data:`STABILITY_LIMIT`.
     """
@@ -41,11 +45,13 @@ def check_stiffness(model, W=None):
             checks.append(
                 (k / model.tau_eps_layers_s[l], f"the interneurons of layer {l} "
                  f"({layer.family.describe(mark_defaults=True)}, "
-                 f"tau_eps = {model.tau_eps_layers_s[l] * 1e3:g} ms)")
+                 f"tau_eps = {model.tau_eps_layers_s[l] * 1e3:g} ms)",
+                 _remedies(layer.family, interneurons=True))
             )
         checks.append(
             (k / model.tau_x_s, f"the neurons of layer {l} "
-             f"({layer.family.describe(mark_defaults=True)}, tau_x = {model.tau_x_s * 1e3:g} ms)")
+             f"({layer.family.describe(mark_defaults=True)}, tau_x = {model.tau_x_s * 1e3:g} ms)",
+             _remedies(layer.family, interneurons=False))
         )
     if model.adaptation is not None:
         checks.append((1 / model.adaptation.tau_a_s, "the adaptation current (tau_a)"))
@@ -56,17 +62,20 @@ def check_stiffness(model, W=None):
         )
     if W is not None:
         # A Gaussian layer below adds the likelihood curvature
-        # sigma^2 W^T W to the neurons above it.
+        # sigma^2 W^T W to the neurons above it; a layer whose variance
+        # A''(eta) is bounded adds at most that bound times W^T W.
         for l in range(1, len(model.layers)):
-            var = model.layers[l - 1].family.fixed_variance()
+            var = model.layers[l - 1].family.variance_bound()
             if var is not None:
                 curv = var * np.linalg.norm(W[l - 1], 2) ** 2
+                name = "sigma^2" if model.layers[l - 1].family.fixed_variance() is not None \
+                    else f"max Var {var:.3g}"
                 checks.append(
                     ((curv + model.layers[l].family.stiffness()) / model.tau_x_s,
                      f"the neurons of layer {l} with their likelihood "
-                     f"(sigma^2 ||W||^2 = {curv:.3g}, tau_x = {model.tau_x_s * 1e3:g} ms)")
+                     f"({name} ||W||^2 = {curv:.3g}, tau_x = {model.tau_x_s * 1e3:g} ms)")
                 )
-    rate, who = max(checks, key=lambda c: c[0])
+    rate, who, *remedy = max(checks, key=lambda c: c[0])
     if rate * model.dt_s > STABILITY_LIMIT:
         limit = STABILITY_LIMIT / rate
         # the suggestion is rounded down, so that the dt it names passes
@@ -76,8 +85,25 @@ def check_stiffness(model, W=None):
             f"dt = {model.dt_s * 1e3:g} ms is too large for {who}: its relaxation "
             f"rate is {rate / 1e3:.4g} /ms, so Euler-Maruyama needs "
             f"dt <= {limit * 1e3:.4g} ms. Choose dt <= {suggest:.3g}*ms, or "
-            "make that population slower."
+            "make that population slower" + "".join(remedy) + "."
         )
+
+
+def _remedies(family, interneurons):
+    """What else than a smaller dt would pass the check, for a family with options.
+
+    A bounded family's rate grows with the eta_max it is checked for, and a
+    family with A'(eta) in closed form needs no interneurons at all.
+    """
+    out = ""
+    if family.is_bounded() and "eta_max" in family.param_ranges:
+        out += (f"; or lower the family's eta_max (now {family.eta_max:g}): its rate "
+                "pi^2 + eta_max^2/4 is that of the reflected sampler at |eta| = eta_max, "
+                "and a smaller eta_max is safe only if the layer's |eta| stays below it")
+    if interneurons and family.mean_expr("eta") is not None:
+        out += ("; or give the model interneurons='closed_form', which replaces these "
+                "interneurons by the family's closed-form A'(eta)")
+    return out
 
 
 def noise_budget(model, temperature=1.0):

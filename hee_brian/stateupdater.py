@@ -15,6 +15,10 @@ the same in every process.
 scheme on the same code: the noise of a step is the mean of this step's and
 the previous step's standard normals (kept in ``noise_prev_<xi>``), which
 makes the stationary law of a Gaussian target exact at any stable dt.
+
+:class:`Reflecting` wraps any of them for a population whose family lives on
+an interval (:attr:`hee_brian.families.ExponentialFamily.bounds`): after the
+step, the state is folded back into the interval by reflection at the walls.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from brian2.stateupdaters.explicit import ExplicitStateUpdater
 from .noise import noise_variable
 
 __all__ = ["euler", "bulk_euler", "lm_euler", "lm_bulk_euler", "previous_noise_variable",
-           "previous_noise_declarations"]
+           "previous_noise_declarations", "Reflecting"]
 
 
 def previous_noise_variable(xi):
@@ -107,6 +111,44 @@ class LeimkuhlerMatthews:
         return code + "\n" + "\n".join(tail)
 
     def can_integrate(self, equations, variables, method_options=None):
+        return self.updater.can_integrate(equations, variables, method_options)
+
+
+class Reflecting:
+    """Wraps an explicit updater: a bounded variable is reflected at its walls after the step.
+
+    ``x_new = fold(x + dt f(x) + g dW)``, where ``fold`` (the family's
+    :meth:`~hee_brian.families.ExponentialFamily.reflect_expr`) mirrors a
+    state that crossed a wall back inside.  Reflection is the zero-flux
+    boundary condition of the Fokker-Planck equation, so the reflected
+    diffusion keeps the family's density restricted to the interval; the
+    Euler chain converges to it as dt -> 0 (docs/model.md section 1, the
+    continuous Bernoulli).  Only the variable's own line changes: every
+    other line of the wrapped updater's code, and so the random numbers a
+    seed gives, stay as they were.
+
+    Parameters
+    ----------
+    updater : callable
+        One of this module's updaters.
+    variable : str
+        The bounded state variable (``x`` or ``eps``).
+    fold : str
+        Brian2 expression of ``variable`` folded into its interval.
+    """
+
+    def __init__(self, updater, variable, fold):
+        self.updater, self.variable, self.fold = updater, variable, fold
+
+    def __call__(self, eqs, variables=None, method_options=None):
+        """The wrapped updater's code, then ``variable = fold``."""
+        if self.variable not in eqs.diff_eq_names:
+            raise AssertionError(f"{self.variable} is not a differential equation of {eqs}")
+        code = self.updater(eqs, variables, method_options)
+        return code + f"\n{self.variable} = {self.fold}"
+
+    def can_integrate(self, equations, variables, method_options=None):
+        """Whatever the wrapped updater can integrate."""
         return self.updater.can_integrate(equations, variables, method_options)
 
 

@@ -86,8 +86,12 @@ def as_positive_int(value, name):
     return int(value)
 
 
-def check_stimuli(stimuli, n0, name):
-    """Patches as a finite float array of shape (n_patches, n0)."""
+def check_stimuli(stimuli, n0, name, family=None):
+    """Patches as a finite float array of shape (n_patches, n0).
+
+    With the observation layer's ``family``, the values must also lie in
+    its support (``family.bounds``): outside it their density is zero.
+    """
     arr = np.asarray(stimuli, dtype=float)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -102,6 +106,17 @@ def check_stimuli(stimuli, n0, name):
             f"{name} contains NaN or inf (first at index {tuple(int(k) for k in bad)}); clean "
             "the stimulus before presenting it."
         )
+    if family is not None:
+        lo, hi = family.bounds
+        outside = (arr < lo) | (arr > hi)
+        if np.any(outside):
+            bad = tuple(int(k) for k in np.argwhere(outside)[0])
+            raise HEEParameterError(
+                f"{name} has values outside [{lo:g}, {hi:g}], the support of the observation "
+                f"layer's family {family.describe()} (first at index {bad}: "
+                f"{arr[bad]!r}); scale the data into [{lo:g}, {hi:g}] (e.g. divide "
+                "intensities by their maximum) or clip it."
+            )
     return arr
 
 

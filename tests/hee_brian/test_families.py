@@ -191,3 +191,155 @@ def test_tabulated_log_partition_matches_closed_forms_and_quadrature():
         assert abs(nodes.d2A[k] / st.variance(nodes.eta[k]) - 1) < 1e-6
     with pytest.raises(HEEParameterError, match="eta_max"):
         TabulatedLogPartition(st, eta_max=1.0, step=2.0)
+
+
+# -- the continuous Bernoulli: x in [0, 1], g = 0 inside, reflection at the walls --
+# (not in FAMILY_CASES: the generic tests there assume support on the whole line)
+
+CB_ETAS = [-30.0, -10.0, -2.0, -0.3, -0.1, -0.05, -1e-6, 0.0, 1e-6, 0.05, 0.1, 0.3, 2.0, 10.0,
+           30.0]
+
+
+def _cb_quadrature(eta):
+    """A, A', A'' of exp(eta x) on [0, 1] by scipy quadrature (shifted by max(eta, 0))."""
+    from scipy import integrate
+
+    shift = max(eta, 0.0)
+    quad = lambda f: integrate.quad(lambda x: f(x) * np.exp(eta * x - shift), 0.0, 1.0,  # noqa: E731
+                                    epsabs=0.0, epsrel=1e-13, limit=200)[0]
+    z = quad(lambda x: 1.0)
+    m = quad(lambda x: x) / z
+    return np.log(z) + shift, m, quad(lambda x: (x - m) ** 2) / z
+
+
+@pytest.mark.parametrize("eta", CB_ETAS)
+def test_continuous_bernoulli_closed_forms_match_quadrature(eta):
+    """A, A' (NumPy and the Brian2 expression) and A'' against quadrature, 0 and +-30 included.
+
+    |eta| = 0.1 is where the closed forms hand over to their Taylor series.
+    """
+    fam = hb.continuous_bernoulli()
+    A, m, v = _cb_quadrature(eta)
+    assert float(fam.log_partition(eta)) == pytest.approx(A, rel=1e-12, abs=1e-14)
+    assert float(fam.mean(eta)) == pytest.approx(m, rel=1e-12)
+    assert float(fam.variance(eta)) == pytest.approx(v, rel=1e-9)
+    # the Brian2 expression of A'(eta) (for interneurons="closed_form"), in NumPy
+    namespace = {"eta": np.array(eta), "tanh": np.tanh, "abs": np.abs,
+                 "int": lambda b: np.asarray(b, dtype=float)}
+    with np.errstate(divide="ignore"):
+        assert float(eval(fam.mean_expr("eta"), namespace)) == pytest.approx(m, rel=1e-12)
+    # and the generic quadrature path of the base class agrees
+    assert ExponentialFamily.mean(fam, eta) == pytest.approx(m, rel=1e-9)
+
+
+def test_continuous_bernoulli_is_vectorised_symmetric_and_parses_in_brian2():
+    fam = hb.continuous_bernoulli()
+    eta = np.array(CB_ETAS)
+    np.testing.assert_allclose(fam.mean(-eta), 1 - fam.mean(eta), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fam.variance(-eta), fam.variance(eta), rtol=1e-12)
+    assert fam.variance_bound() == pytest.approx(float(fam.variance(0.0)))
+    assert np.all(fam.variance(eta) <= fam.variance_bound() * (1 + 1e-12))
+    # no overflow far out (underflow to 0 is fine), and the limits -1/eta, 1 - 1/eta
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        np.testing.assert_allclose(fam.mean(np.array([-800.0, 800.0])), [1 / 800, 1 - 1 / 800])
+        np.testing.assert_allclose(fam.log_partition(800.0), 800 - np.log(800), rtol=1e-15)
+    Equations(f"y = {fam.mean_expr('eta')} : 1\neta : 1")
+    Equations(f"dx/dt = (eta - ({fam.gprime_expr('x')}))/tau : 1\neta : 1\ntau : second")
+    assert fam.equation_params() == {} and fam.params() == {"eta_max": 20.0}
+
+
+def test_continuous_bernoulli_reflection_folds_into_the_interval():
+    """The fold is the identity inside and mirrors at each wall, for any overshoot."""
+    fam = hb.continuous_bernoulli()
+    x = np.array([-3.25, -1.5, -0.2, 0.0, 0.3, 1.0, 1.3, 2.5, 7.9])
+    want = np.array([0.75, 0.5, 0.2, 0.0, 0.3, 1.0, 0.7, 0.5, 0.1])
+    np.testing.assert_allclose(fam.reflect(x), want, atol=1e-12)
+    namespace = {"x": x, "abs": np.abs}
+    np.testing.assert_allclose(eval(fam.reflect_expr("x"), namespace), want, atol=1e-12)
+    assert hb.gaussian().reflect_expr("x") is None and not hb.gaussian().is_bounded()
+
+
+@pytest.mark.parametrize("eta", [-30.0, -2.0, 0.0, 0.05, 3.0, 30.0])
+def test_continuous_bernoulli_exact_draws_follow_the_cdf(eta):
+    """KS distance of 20000 draws to F(x) = (e^(eta x) - 1)/(e^eta - 1).
+
+    The DKW inequality bounds it by sqrt(log(2/alpha) / (2 n)) with
+    probability 1 - alpha; alpha = 1e-3 gives 0.0138 (fixed seed).
+    """
+    fam = hb.continuous_bernoulli()
+    n = 20000
+    x = np.sort(fam.sample(eta, n, np.random.default_rng(11)))
+    assert x.min() >= 0 and x.max() <= 1
+    if eta == 0:
+        cdf = x
+    elif eta > 0:  # e^(eta (x - 1)) form: no overflow at eta = 30 and beyond
+        cdf = (np.exp(eta * (x - 1)) - np.exp(-eta)) / -np.expm1(-eta)
+    else:
+        cdf = np.expm1(eta * x) / np.expm1(eta)
+    ecdf_hi, ecdf_lo = np.arange(1, n + 1) / n, np.arange(n) / n
+    ks = max(np.max(ecdf_hi - cdf), np.max(cdf - ecdf_lo))
+    assert ks <= np.sqrt(np.log(2 / 1e-3) / (2 * n))
+
+
+@pytest.mark.parametrize("eta", [0.0, 6.0, -20.0])
+def test_continuous_bernoulli_stiffness_is_the_reflected_samplers_gap(eta):
+    """pi^2 + eta^2/4 is the relaxation rate of the reflected diffusion on [0, 1].
+
+    The diffusion dx = eta dt + sqrt(2) dW with zero-flux walls, discretised
+    as a reversible jump process on 1000 cells (as the noise budget's
+    :func:`~hee_brian.stability.interneuron_load` does): its slowest decay
+    rate is the stiffness of a family checked for eta_max = |eta|.
+    """
+    n = 1000
+    h = 1.0 / n
+    x = (np.arange(n) + 0.5) * h
+    logp = eta * x
+    up = np.exp(0.5 * (logp[1:] - logp[:-1])) / h**2
+    down = np.exp(0.5 * (logp[:-1] - logp[1:])) / h**2
+    # symmetrised generator p^(1/2) G p^(-1/2): off-diagonals sqrt(up * down) = 1/h^2
+    diag = np.zeros(n)
+    diag[:-1] -= up
+    diag[1:] -= down
+    from scipy.linalg import eigh_tridiagonal
+
+    rates = -eigh_tridiagonal(diag, np.sqrt(up * down), eigvals_only=True)[::-1]
+    gap = np.sort(rates)[1]
+    fam = hb.continuous_bernoulli(eta_max=max(abs(eta), 1e-9))
+    assert gap == pytest.approx(fam.stiffness(), rel=1e-3)
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
+def test_continuous_bernoulli_refuses_a_bad_eta_max(value):
+    with pytest.raises(hb.HEEParameterError, match=r"eta_max=.*valid range \(0.0, inf\)"):
+        hb.Layer(4, "continuous_bernoulli", eta_max=value)
+
+
+def test_continuous_bernoulli_model_checks():
+    """Data outside [0, 1], adaptation on a bounded latent layer and a too-coarse dt are
+    refused, each naming the fix; the noise budget covers a bounded layer below."""
+    from brian2 import ms
+
+    cb = hb.Layer(4, "continuous_bernoulli", eta_max=5.0)
+    model = hb.HEEModel([cb, hb.Layer(2, "gaussian")], device="runtime", seed=1,
+                        interneurons="closed_form")
+    with pytest.raises(hb.HEEParameterError, match=r"x0 has values outside \[0, 1\].*scale"):
+        model.infer(np.array([0.2, 1.3, 0.0, 0.5]), 1 * ms)
+    with pytest.raises(hb.HEEParameterError, match="adaptation=None"):
+        hb.HEEModel([hb.Layer(4, "gaussian"), hb.Layer(2, "continuous_bernoulli")],
+                    adaptation=hb.Adaptation(m=5, tau_a=50 * ms), device="runtime")
+    # sampling interneurons at tau_eps = 0.25 ms need dt <= 0.25 ms / (pi^2 + 20^2/4)
+    with pytest.raises(hb.HEEParameterError,
+                       match=r"interneurons of layer 0.*dt <= 0.002275 ms.*eta_max.*closed_form"):
+        hb.HEEModel([hb.Layer(4, "continuous_bernoulli"), hb.Layer(2, "gaussian")],
+                    device="runtime")
+    # the likelihood a bounded layer feeds the layer above is at most (1/12) ||W||^2
+    W = np.full((4, 2), 30.0)
+    curvature = np.linalg.norm(W, 2) ** 2 / 12  # 600: rate (600 + 1)/10 ms > 1/dt
+    with pytest.raises(hb.HEEParameterError, match=rf"max Var 0.0833 \|\|W\|\|\^2 = {curvature:.3g}"):
+        model.set_weights(W=[W])
+    sampled = hb.HEEModel([cb, hb.Layer(2, "gaussian")], device="runtime", seed=1,
+                          tau_eps=1 * ms, dt=0.01 * ms, n_interneurons=2)
+    sampled.set_weights(W=[np.full((4, 2), 0.5)], b=[np.array([-3.0, 0.0, 1.0, 4.0]),
+                                                      np.zeros(2)])
+    budget = sampled.noise_budget()[1]
+    assert np.all((budget > 0.9) & (budget < 1))
