@@ -19,6 +19,12 @@ What it does:
    independent runs (each with its own burn-in);
 3. trains the baselines and scores everything.
 
+``--pixels continuous_bernoulli`` trains the digits model with
+continuous-Bernoulli pixels (``models/digits.py``): the model then sees
+the intensities themselves in [0, 1] (squeezed by ``models.digits.to_model``)
+instead of the centred, scaled values of the Gaussian pixels; its samples
+come back in [0, 1] like every other generator's.
+
 What it writes (in ``--out``): ``model.npz`` (trained weights),
 ``samples.npz`` (every generator's samples, pixels in [0, 1]),
 ``grids.png`` (10x10 sample grids of every generator), ``summary.json``
@@ -34,6 +40,8 @@ a minute, compilation included.
 Example::
 
     HEE_BRIAN_CACHE=/tmp/hee_cache python simulations/generate_digits.py --out results/digits
+    HEE_BRIAN_CACHE=/tmp/hee_cache python simulations/generate_digits.py \
+        --pixels continuous_bernoulli --out results/digits_cb
 """
 from __future__ import annotations
 
@@ -65,6 +73,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=_HelpFormatter)
     p.add_argument("--out", default="results/generate_digits", help="output folder")
     p.add_argument("--model", default="digits", help="named model in models/")
+    p.add_argument("--pixels", choices=("gaussian", "continuous_bernoulli"), default=None,
+                   help="family of the pixel layer, passed to the model's build(pixels=) "
+                        "(default: the model's own; the digits model's is gaussian)")
     p.add_argument("--source", default=None, help="digit set (default: the model's TRAINING)")
     p.add_argument("--n-presentations", type=int, default=None,
                    help="training presentations (default: the model's TRAINING)")
@@ -90,24 +101,52 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def pixel_codec(model, digits):
+    """(encode, decode): pixels in [0, 1] -> what layer 0 sees, and back to [0, 1].
+
+    Chosen by the family of the model's pixel layer, the one place the two
+    pixel models differ in the script: a Gaussian layer sees the centred,
+    scaled pixels of :meth:`Digits.encode`; a continuous-Bernoulli layer,
+    which lives on [0, 1], sees the intensities themselves, squeezed into
+    [eps, 1 - eps] (``models.digits.to_model``).  Decoding clips to [0, 1]
+    for every generator alike.
+    """
+    if model.layers[0].family.name == "continuous_bernoulli":
+        cb = models.get("digits")  # where the squeeze of these pixels is defined
+        return cb.to_model, cb.from_model
+    return digits.encode, lambda x: np.clip(digits.decode(x), 0, 1)
+
+
 def train_or_load(args, digits, out):
     """The trained model: loaded from ``out/model.npz`` or trained (resumable)."""
     spec = models.get(args.model)
     path = out / "model.npz"
     if path.exists() and not args.retrain:
         log(f"loading trained model {path}")
-        return hb.HEEModel.load(path, device=args.device), {"loaded": str(path)}
+        model = hb.HEEModel.load(path, device=args.device)
+        family = model.layers[0].family.name
+        if args.pixels is not None and family != args.pixels:
+            raise SystemExit(f"{path} has {family} pixels, not --pixels {args.pixels}; "
+                             "give another --out, or --retrain.")
+        return model, {"loaded": str(path)}
     training = dict(spec.TRAINING)
+    # what the pixel family changes in the training defaults (models/digits.py)
+    training.update(getattr(spec, "PIXEL_TRAINING", {}).get(args.pixels, {}))
     n_pres = args.n_presentations or training["n_presentations"]
-    model = spec.build(device=args.device, seed=args.seed)
+    build_kw = {} if args.pixels is None else {"pixels": args.pixels}
+    if args.pixels == "continuous_bernoulli":  # pixel biases from this data's means
+        build_kw["data_mean"] = models.get("digits").to_model(digits.train).mean(axis=0)
+    model = spec.build(device=args.device, seed=args.seed, **build_kw)
+    encode, _ = pixel_codec(model, digits)
     t0 = time.perf_counter()
-    history = model.learn(digits.encode(digits.train), presentation=training["presentation"],
+    history = model.learn(encode(digits.train), presentation=training["presentation"],
                           eta_w=training["eta_w"], eta_b=training["eta_b"],
                           n_presentations=n_pres, chunk=training["chunk"],
+                          column_norms=training.get("column_norms"),
                           checkpoint=out / "train_checkpoint.npz", progress=True)
     model.save(path)
     return model, {"n_presentations": n_pres, "wall_s": time.perf_counter() - t0,
-                   "dW_per_chunk": history["dW"]}
+                   "dW_per_chunk": history["dW"], "settings": training}
 
 
 def generate(model, digits, mode, args):
@@ -124,8 +163,9 @@ def generate(model, digits, mode, args):
         log(f"generate {mode}: chain {c + 1}/{args.chains} done "
             f"({time.perf_counter() - t0:.0f} s)")
     x = np.concatenate(out)[:args.n_samples]
-    # back to pixels; clipping to the pixel range is applied to every generator alike
-    return np.clip(digits.decode(x), 0, 1), time.perf_counter() - t0
+    # back to pixels in [0, 1] (clipped, as every generator is)
+    _, decode = pixel_codec(model, digits)
+    return decode(x), time.perf_counter() - t0
 
 
 def _verdict(scores, key):
