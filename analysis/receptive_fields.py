@@ -36,6 +36,7 @@ __all__ = [
     "generative_fields",
     "spike_triggered_average",
     "split_half_reliability",
+    "field_correlation",
     "response_kernel",
     "reverse_correlation",
     "gabor_table",
@@ -354,13 +355,30 @@ def split_half_reliability(frames, counts, lags=(0,)):
     frames = np.asarray(frames, dtype=float)
     counts = np.asarray(counts, dtype=float)
     h = frames.shape[0] // 2
-    a = spike_triggered_average(frames[:h], counts[:h], lags)
-    b = spike_triggered_average(frames[h:], counts[h:], lags)
+    r = field_correlation(spike_triggered_average(frames[:h], counts[:h], lags),
+                          spike_triggered_average(frames[h:], counts[h:], lags))
+    return 2 * r / (1 + r)
+
+
+def field_correlation(a, b):
+    """Pearson correlation of each field in ``a`` with the same field in ``b``.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (n, ...)
+        Fields of any shape (e.g. (n, h, w) or (n, pixels)), paired by row.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        NaN where a field is flat.
+    """
+    a = np.asarray(a, dtype=float).reshape(len(a), -1)
+    b = np.asarray(b, dtype=float).reshape(len(b), -1)
     a = a - a.mean(axis=1, keepdims=True)
     b = b - b.mean(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-        return 2 * r / (1 + r)
+        return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
 
 
 def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0, 1), seed=0,

@@ -510,12 +510,9 @@ def main(argv=None):
                                  streams=streams, full=True)
     sta, sta_rel, membrane = rc["sta"], rc["reliability"], rc["membrane"]
 
-    def corr_with_generative(fields):
-        return np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(gen, fields)])
-
     fits_sta = rfa.gabor_table(rfa.fit_gabors(sta))
     fits_mem = rfa.gabor_table(rfa.fit_gabors(membrane))
-    sta_corr, mem_corr = corr_with_generative(sta), corr_with_generative(membrane)
+    sta_corr, mem_corr = rfa.field_correlation(gen, sta), rfa.field_correlation(gen, membrane)
     # the correlation the STA would reach without spike noise (noise ceiling)
     sta_corr_ceiling = sta_corr / np.sqrt(np.clip(sta_rel, 1e-6, None))
     timings["reverse_correlation_s"] = time.perf_counter() - t0
