@@ -14,7 +14,7 @@ trained network is then recorded as a physiologist records V1
 1. a threshold-linear spike readout calibrated on a pilot run to V1's median
    spontaneous (0.82 spikes/s) and peak (33.8 spikes/s) rates;
 2. drifting gratings (24 orientations x 7 spatial frequencies on a log grid
-   up to Nyquist, 4 Hz, 400 ms blank then 500 ms grating, 10 repeats):
+   up to Nyquist, 4 Hz, 500 ms blank then 500 ms grating, 10 repeats):
    orientation tuning at each unit's preferred spatial frequency, SF tuning,
    F1/F0 and the responsiveness cut;
 3. a contrast series at the units' preferred gratings (the 16 most common):
@@ -64,7 +64,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: the script writes files, it opens no window
 import numpy as np  # noqa: E402
-from brian2 import ms  # noqa: E402
+from brian2 import ms, second  # noqa: E402
 
 from hee_brian import models  # noqa: E402
 from hee_brian.analysis import plotting  # noqa: E402
@@ -72,7 +72,9 @@ from hee_brian.analysis import receptive_fields as rfa  # noqa: E402
 from hee_brian.analysis import tuning, variability  # noqa: E402
 from hee_brian.analysis import v1_protocol as vp  # noqa: E402
 from hee_brian.datasets import natural_images as ni  # noqa: E402
+from hee_brian.errors import HEEParameterError  # noqa: E402
 from hee_brian.report import log  # noqa: E402
+from hee_brian.validation import as_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,19 +87,23 @@ N_THETA = 24
 #: spatial frequencies (cycles/pixel), half-octave steps up to Nyquist
 FREQS = 0.5 * 2.0 ** (-np.arange(7)[::-1] / 2)
 AMPLITUDE = 1.5  # grating amplitude: pixel variance 1.1, like the training patches
-#: 400 ms of blank: the Fano factor before onset is measured on spontaneous activity
-#: (about 1 spike/s), and its noise sets the interval of the change at onset
-BLANK_S, STIMULUS_S = 0.4, 0.5
+#: 500 ms of blank: the Fano factor before onset is measured on spontaneous activity
+#: (about 1 spike/s), and its noise sets the interval of the change at onset (with
+#: 400 ms it was +-0.053, docs/v1_reference.md)
+BLANK_S, STIMULUS_S = 0.5, 0.5
 TEMPORAL_FREQ, FRAME_S = 4.0, 0.0125
 #: contrast series, multiples of AMPLITUDE (0: blank trials)
 CONTRASTS = np.array([0.0, 0.0625, 0.125, 0.25, 0.5, 1.0])
 FANO_WINDOW_S, FANO_STEP_S = 0.1, 0.01
 #: gratings of the contrast series: the units' most common preferred ones
 MAX_CRF_GRATINGS = 16
-#: white noise: frames of one tau_x (the response follows within a frame), pixel sd 0.5
-#: (half the training patches': the posterior stays nearer its linear regime, where the
-#: STA approaches the generative field; see docs/v1_reference.md), 1512 frames per stream
-RC_FRAME_MS, RC_CONTRAST, RC_FRAMES = 10.0, 0.5, 1512 * 64
+#: white noise: frames of tau_x / 8 at pixel sd 4, spikes counted during each frame.  The
+#: first milliseconds of the response are the feedforward drive W^T I, before the
+#: recurrent explaining-away mixes neighbouring fields into the kernel; the high contrast
+#: buys back the spikes that short frames lose (integrated over tau_x the drive has the
+#: sd of 10 ms frames at 4 sqrt(1.25 / 10) = 1.4).  docs/v1_reference.md has the
+#: measurements; 12,096 frames (15 s) per stream
+RC_FRAME_MS, RC_CONTRAST, RC_FRAMES = 1.25, 4.0, 12096 * 64
 
 
 def parse_args(argv=None):
@@ -123,8 +129,14 @@ def parse_args(argv=None):
                     help="repeats of every grating condition (streams side by side)")
     ap.add_argument("--n-theta", type=int, default=N_THETA, help="grating orientations")
     ap.add_argument("--rc-frames", type=int, default=None,
-                    help=f"white-noise frames of {RC_FRAME_MS:g} ms for reverse correlation "
-                         f"(default {RC_FRAMES:,} on 64 streams)")
+                    help=f"white-noise frames for reverse correlation (default {RC_FRAMES:,} "
+                         "on 64 streams)")
+    ap.add_argument("--rc-frame-ms", type=float, default=RC_FRAME_MS,
+                    help=f"duration of a white-noise frame in ms, a multiple of dt "
+                         f"(default {RC_FRAME_MS:g})")
+    ap.add_argument("--rc-contrast", type=float, default=RC_CONTRAST,
+                    help=f"pixel sd of the white noise (default {RC_CONTRAST:g}; the training "
+                         "patches have 1)")
     ap.add_argument("--fresh", action="store_true",
                     help="delete existing checkpoints and train from scratch")
     return ap.parse_args(argv)
@@ -378,6 +390,11 @@ def fig_second_layer(out, model, gen, top):
 
 def main(argv=None):
     args = parse_args(argv)
+    # refuse bad reverse-correlation settings now, not after the learning
+    dt_s = float(models.get("v1").VARIANTS[args.variant]["dt"] / second)
+    as_steps(args.rc_frame_ms * ms, dt_s, "--rc-frame-ms")
+    if not args.rc_contrast > 0:
+        raise HEEParameterError(f"--rc-contrast must be > 0 (a pixel sd), got {args.rc_contrast}.")
     t_start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -504,9 +521,9 @@ def main(argv=None):
     streams = 64 if args.variant in ("default", "single") else 16
     n_rc = args.rc_frames or RC_FRAMES
     n_rc = max(streams * 8, n_rc // (streams * 8) * (streams * 8))
-    rc = rfa.reverse_correlation(model, n_frames=n_rc, frame=RC_FRAME_MS * ms,
-                                 contrast=RC_CONTRAST, lags=(0,), seed=args.seed,
-                                 patch_shape=shape, chunk=min(n_rc, streams * 504),
+    rc = rfa.reverse_correlation(model, n_frames=n_rc, frame=args.rc_frame_ms * ms,
+                                 contrast=args.rc_contrast, lags=(0,), seed=args.seed,
+                                 patch_shape=shape, chunk=min(n_rc, streams * 4032),
                                  streams=streams, full=True)
     sta, sta_rel, membrane = rc["sta"], rc["reliability"], rc["membrane"]
 
@@ -516,7 +533,7 @@ def main(argv=None):
     # the correlation the STA would reach without spike noise (noise ceiling)
     sta_corr_ceiling = sta_corr / np.sqrt(np.clip(sta_rel, 1e-6, None))
     timings["reverse_correlation_s"] = time.perf_counter() - t0
-    log(f"reverse correlation ({rc['spikes_per_frame'] / (RC_FRAME_MS * 1e-3):.1f} spikes/s): "
+    log(f"reverse correlation ({rc['spikes_per_frame'] / (args.rc_frame_ms * 1e-3):.1f} spikes/s): "
         f"STA {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%} Gabor-like, median corr with "
         f"generative fields {np.nanmedian(sta_corr):.2f} (split-half reliability "
         f"{np.nanmedian(sta_rel):.2f}, noise-corrected {np.nanmedian(sta_corr_ceiling):.2f}); "
@@ -531,7 +548,7 @@ def main(argv=None):
     plotting.save_figure(plotting.plot_receptive_field_grids([gen, sta, membrane], [
         "generative fields sigma_0^2 W_1 (each scaled to +-max)\n"
         f"Gabor R^2 >= {R2_THRESHOLD}: {good.mean():.0%}",
-        f"spike-triggered averages of {n_rc} white-noise frames of {RC_FRAME_MS:g} ms\n"
+        f"spike-triggered averages of {n_rc} white-noise frames of {args.rc_frame_ms:g} ms\n"
         f"Gabor R^2 >= {R2_THRESHOLD}: {np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}, "
         f"median corr with generative {np.nanmedian(sta_corr):.2f}",
         "membrane (state x) kernel of the same frames\n"
@@ -563,14 +580,14 @@ def main(argv=None):
     fig_traces(out, model, {"shape": shape, "theta": thetas[ti[j0]], "sf": freqs[fi[j0]],
                             "units": same}, seed=args.seed + 5)
     figures["traces.png"] = "states and spikes at the calibrated rates"
-    prediction = ("sampling theory: the posterior is narrower than the prior, so count "
+    prediction = ("sampling theory: the posterior is narrower than the prior,\nso count "
                   "variability falls at onset (Churchland 2010; Orban et al. 2016)")
     prediction_c = ("sampling theory, this prior: a Cauchy posterior widens as |x| grows,\n"
                     "so the sd of x may rise with contrast while the Fano factor falls")
     ax = plotting.plot_fano_time_course(fano_course["times"] - session.onset_s,
                                         fano_course["fano"], fano_course["fano_ci95"],
                                         raw=fano_course["fano_raw"], onset=0.0)
-    ax.set_title(f"mean-matched Fano factor, {FANO_WINDOW_S * 1e3:.0f} ms windows; change at "
+    ax.set_title(f"mean-matched Fano factor, {FANO_WINDOW_S * 1e3:.0f} ms windows;\nchange at "
                  f"onset {fano_change['change']:+.3f} (95 % interval "
                  f"{fano_change['change_ci95'][0]:+.3f} to {fano_change['change_ci95'][1]:+.3f})"
                  f"\n{prediction}", fontsize=8)
@@ -581,7 +598,8 @@ def main(argv=None):
                                                  fano_ci=vs_c.get("fano_ci95"),
                                                  x_std_ci=vs_c.get("x_std_ci95"))
     ax0 = np.atleast_1d(axes)[0]
-    ax0.text(0.02, 0.02, prediction_c, transform=ax0.transAxes, fontsize=8, va="bottom")
+    # above the axes: inside them the text covered the low-contrast points
+    ax0.set_title(f"{ax0.get_title()}\n{prediction_c}", fontsize=8)
     plotting.save_figure(ax0.figure, out / "variability.png", dpi=110)
     figures["variability.png"] = "Fano factor and sd of x against contrast, 95 % intervals"
     if top is not None:
@@ -605,10 +623,10 @@ def main(argv=None):
             "median_r2_generative": med(fits["r2"]),
             "fraction_reverse_correlation": float(np.mean(fits_sta["r2"] >= R2_THRESHOLD)),
             "reverse_correlation_frames": int(n_rc),
-            "reverse_correlation_frame_ms": RC_FRAME_MS,
-            "reverse_correlation_contrast": RC_CONTRAST,
+            "reverse_correlation_frame_ms": args.rc_frame_ms,
+            "reverse_correlation_contrast": args.rc_contrast,
             "median_corr_sta_vs_generative": med(sta_corr),
-            "reverse_correlation_spikes_per_s": rc["spikes_per_frame"] / (RC_FRAME_MS * 1e-3),
+            "reverse_correlation_spikes_per_s": rc["spikes_per_frame"] / (args.rc_frame_ms * 1e-3),
             "median_sta_split_half_reliability": med(sta_rel),
             "median_corr_sta_vs_generative_noise_corrected": med(sta_corr_ceiling),
             "fraction_membrane_kernel": float(np.mean(fits_mem["r2"] >= R2_THRESHOLD)),

@@ -174,6 +174,16 @@ def test_reverse_correlation_on_streams_recovers_the_fields():
     assert full["reliability"].shape == (len(gen),) and full["spikes_per_frame"] > 0
     with pytest.raises(ValueError, match="multiples of streams"):
         rfa.reverse_correlation(model, n_frames=1600, chunk=300, streams=8)
+    # frames of 50 steps (1.25 ms at dt = 25 us): the states are sampled twice per frame,
+    # at whole steps (4 samples would fall between steps); 6400 short frames at pixel sd 2
+    # are half the simulated time of the runs above.  Misaligned states would leave the
+    # kernel near 0.
+    from brian2 import us
+
+    short = rfa.reverse_correlation(model, n_frames=6400, frame=1250 * us, contrast=2.0,
+                                    lags=(0,), seed=3, chunk=3200, streams=8, full=True)
+    assert short["membrane"].shape == gen.shape
+    assert np.median(rfa.field_correlation(gen, short["membrane"])) > 0.35
 
 
 def test_gabor_jacobian_matches_finite_differences():

@@ -39,3 +39,17 @@ def test_quick_variant_end_to_end(tmp_path, script):
     model = HEEModel.load(tmp_path / "model.npz")
     assert model.sizes == [16, 12, 4]
     assert model.readout == "relu" and model.rate_threshold == cal["rate_threshold"]
+
+
+@pytest.mark.parametrize("flag, value, match", [("--rc-frame-ms", "2.52", "multiple of dt"),
+                                                ("--rc-contrast", "0", "must be > 0")])
+def test_bad_reverse_correlation_settings_are_refused_before_anything_runs(tmp_path, script,
+                                                                          flag, value, match):
+    """A frame that is no whole number of steps would fail after the learning: refused first."""
+    from hee_brian.errors import HEEParameterError
+
+    sim = script("v1_receptive_fields")
+    out = tmp_path / "out"
+    with pytest.raises(HEEParameterError, match=match):
+        sim.main(["--out", str(out), flag, value])
+    assert not out.exists()  # nothing written
