@@ -388,9 +388,10 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
     Gaussian white-noise frames are clamped onto layer 0 one after another
     (``model.infer`` with ``presentation=frame``), the Poisson readout of
     layer 1 is recorded, and the spike-triggered average is taken.  With
-    ``full=True`` the latent states are recorded too (4 samples per frame),
-    and their first-order kernel, the analogue of an intracellular
-    (membrane-potential) reverse correlation, is returned alongside.
+    ``full=True`` the latent states are recorded too (up to 4 samples per
+    frame, at the ends of its sub-intervals), and their first-order kernel,
+    the analogue of an intracellular (membrane-potential) reverse
+    correlation, is returned alongside.
 
     Parameters
     ----------
