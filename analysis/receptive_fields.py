@@ -28,6 +28,8 @@ import numpy as np
 from brian2 import second
 from scipy.optimize import least_squares
 
+from hee_brian.validation import as_steps
+
 __all__ = [
     "GaborFit",
     "gabor",
@@ -441,7 +443,7 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
     starts = range(0, n_frames, chunk)
     # state samples per frame, averaged: the response while the frame is shown; at most 4,
     # at whole time steps (a 2.5 ms frame of 50 steps gives 2, 25 steps apart)
-    steps = int(round(float(frame / model.dt)))
+    steps = as_steps(frame, model.dt_s, "frame")
     sub = max(d for d in (4, 3, 2, 1) if steps % d == 0)
     runs = chained_infer(model, (frames[s:s + chunk] for s in starts),
                          (seed * 100003 + s for s in starts), presentation=frame,
@@ -455,13 +457,12 @@ def reverse_correlation(model, n_frames=4000, frame=None, contrast=1.0, lags=(0,
         # (slot, stream * n1 + j) -> frame slot * B + stream, neuron j
         counts.append(rec.spikes[1].counts(edges).reshape(slots * streams, n1))
         if full:
-            # (sample, stream * n1 + j), sampled at the start of each sub-interval; the
+            # (sample, stream * n1 + j), one sample at the start of each sub-interval; the
             # sample at a frame's start still shows the previous frame's response, so a
-            # frame's samples are those at the ends of its sub-intervals (the chunk's very
-            # last one is not recorded: its last frame repeats the sample before)
-            x = np.asarray(rec.x[1])
-            n_s = slots * sub
-            x = x[1:n_s + 1] if len(x) > n_s else np.concatenate([x[1:n_s], x[n_s - 1:n_s]])
+            # frame's samples are those at the ends of its sub-intervals, shifted by one
+            # (the run records none at its very end: its last frame repeats the one before)
+            x = np.asarray(rec.x[1])[:slots * sub]
+            x = np.concatenate([x[1:], x[-1:]])
             states.append(x.reshape(slots, sub, streams * n1).mean(axis=1)
                           .reshape(slots * streams, n1))
     counts = np.concatenate(counts)
