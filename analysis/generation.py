@@ -11,7 +11,10 @@ feature network:
 * :func:`classifier_scores` -- the classifier's confidence on samples and
   how many classes they cover.
 * :func:`class_switch_rate` -- how often consecutive samples of a chain
-  change class (mixing).
+  change class (mixing); :func:`chain_mixing` -- mixing of chains sampled
+  finely in time: the autocorrelation of classifier features against lag,
+  Stan's effective sample size per simulated time, and class switches per
+  unit time.
 * :func:`nearest_neighbour_check` -- distances from samples to the nearest
   training image, against the same distances of held-out real digits, so a
   model that copies its training set shows up.
@@ -39,6 +42,7 @@ __all__ = [
     "rbm_baseline",
     "bootstrap_fd_se",
     "class_switch_rate",
+    "chain_mixing",
     "score_samples",
     "markdown_table",
     "plot_sample_grid",
@@ -303,6 +307,98 @@ def class_switch_rate(clf, samples, chain_length=None):
     share = np.bincount(np.searchsorted(clf.classes_, c), minlength=len(clf.classes_)) / n
     return {"switch_rate": float(np.mean(c[pair] != c[pair + 1])),
             "switch_rate_independent": float(1 - np.sum(share**2))}
+
+
+def _pooled_acf(f, max_lag):
+    """Autocorrelation of vector chains about the pooled mean, traced over dimensions.
+
+    ``f`` has shape (chains, draws, d).  Centring on the mean over every
+    chain (not each chain's own) keeps a chain stuck in one mode visible: its
+    deviation from the pooled mean persists at every lag.  Returns
+    (chains, max_lag + 1): the autocovariance summed over dimensions, over
+    the pooled total variance.
+    """
+    f = f - f.reshape(-1, f.shape[-1]).mean(axis=0)
+    var = np.mean(np.sum(f**2, axis=-1))
+    n = f.shape[1]
+    acf = np.empty((f.shape[0], max_lag + 1))
+    for k in range(max_lag + 1):
+        acf[:, k] = np.mean(np.sum(f[:, :n - k] * f[:, k:], axis=-1), axis=1)
+    return acf / var
+
+
+def chain_mixing(clf, chains, spacing, max_lag=None):
+    """How fast chains of generated samples mix, in units of simulated time.
+
+    Parameters
+    ----------
+    clf : fitted MLPClassifier
+        Its last hidden layer gives the features (:func:`classifier_features`)
+        and its predictions the classes.
+    chains : array_like, shape (n_chains, n_draws, d)
+        Samples (pixels in [0, 1]) of independent chains, in time order.
+    spacing : float
+        Simulated time between consecutive samples of a chain, in the unit
+        every result is given in (e.g. tau_x).
+    max_lag : int, optional
+        Longest lag of the autocorrelation, in samples (default: a quarter of
+        a chain).
+
+    Returns
+    -------
+    dict
+        ``lags`` (max_lag + 1 lags, in the unit of ``spacing``), ``acf``
+        (its mean over chains) and ``acf_se`` (standard error over chains)
+        of the classifier features about their pooled mean
+        (:func:`_pooled_acf`); ``ess`` and ``ess_per_unit_time``: the
+        median over features of Stan's multi-chain effective sample size
+        (``numpyro.diagnostics.effective_sample_size``: Geyer's initial
+        monotone sequence) and of that over the chains' total time, with
+        ``ess_per_unit_time_se``, the standard error of the latter from each
+        chain's own rate;
+        ``iat``: the integrated autocorrelation time, the chains' total time
+        over ``ess``; ``class_switches_per_unit_time``: changes
+        of the predicted class between consecutive samples per unit time,
+        with its standard error over chains; ``classes``: the predicted
+        class of every sample, (n_chains, n_draws).
+    """
+    from numpyro.diagnostics import effective_sample_size
+
+    chains = np.asarray(chains, dtype=float)
+    if chains.ndim != 3 or chains.shape[1] < 4:
+        raise ValueError("chains must have shape (n_chains, n_draws >= 4, pixels), got "
+                         f"{chains.shape}")
+    if not spacing > 0:
+        raise ValueError(f"spacing must be > 0 (time between samples), got {spacing}")
+    n_chains, n_draws, _ = chains.shape
+    flat = chains.reshape(n_chains * n_draws, -1)
+    f = classifier_features(clf, flat).reshape(n_chains, n_draws, -1)
+    f = f[..., f.reshape(-1, f.shape[-1]).std(axis=0) > 0]  # ReLU units that never fire
+    max_lag = n_draws // 4 if max_lag is None else min(int(max_lag), n_draws - 1)
+    acf = _pooled_acf(f, max_lag)
+    # nanmedian: a feature constant within one chain (a ReLU unit silent there) has no ESS
+    ess = np.nanmedian(effective_sample_size(f))
+    total = n_chains * n_draws * spacing
+    rate = [np.nanmedian(effective_sample_size(f[c:c + 1])) / (n_draws * spacing)
+            for c in range(n_chains)]
+    classes = clf.predict(flat).reshape(n_chains, n_draws)
+    switches = np.mean(classes[:, 1:] != classes[:, :-1], axis=1) / spacing
+    return {
+        "lags": np.arange(max_lag + 1) * spacing,
+        "acf": acf.mean(axis=0),
+        "acf_se": acf.std(axis=0, ddof=1) / np.sqrt(n_chains) if n_chains > 1
+        else np.full(max_lag + 1, np.nan),
+        "ess": float(ess),
+        "ess_per_unit_time": float(ess / total),
+        "ess_per_unit_time_se": float(np.std(rate, ddof=1) / np.sqrt(n_chains))
+        if n_chains > 1 else float("nan"),
+        "iat": float(total / ess),
+        "class_switches_per_unit_time": float(switches.mean()),
+        "class_switches_per_unit_time_se": float(switches.std(ddof=1) / np.sqrt(n_chains))
+        if n_chains > 1 else float("nan"),
+        "classes": classes,
+        "n_chains": int(n_chains), "n_draws": int(n_draws), "spacing": float(spacing),
+    }
 
 
 def score_samples(clf, samples, train, heldout, deep_clf=None, chain_length=None, n_boot=100):

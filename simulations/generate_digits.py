@@ -16,8 +16,17 @@ What it does:
    checkpoint in ``--out`` so an interrupted run resumes -- or loads
    ``--out/model.npz`` when it exists (``--retrain`` to train again);
 2. generates ``--n-samples`` digits in each mode, split over ``--chains``
-   independent runs (each with its own burn-in);
-3. trains the baselines and scores everything.
+   independent runs (each with its own burn-in), one sample every
+   ``--spacing`` (by default both modes spend the same simulated time per
+   sample).  The joint chains are recorded ``--mixing-steps`` times more
+   finely, and every ``--mixing-steps``-th state is the sample scored;
+3. trains the baselines and scores everything;
+4. measures how the two modes mix, on the same chains
+   (:func:`hee_brian.analysis.generation.chain_mixing`): the autocorrelation
+   of the classifier's features against lag in tau_x, Stan's effective
+   sample size per 100 tau_x, the integrated autocorrelation time and the
+   class switches per tau_x.  A marginal chain can be looked at once per
+   cycle ((L + 1) ``--settle``), a joint one at any time.
 
 ``--pixels continuous_bernoulli`` trains the digits model with
 continuous-Bernoulli pixels (``models/digits.py``): the model then sees
@@ -26,9 +35,12 @@ instead of the centred, scaled values of the Gaussian pixels; its samples
 come back in [0, 1] like every other generator's.
 
 What it writes (in ``--out``): ``model.npz`` (trained weights),
-``samples.npz`` (every generator's samples, pixels in [0, 1]),
-``grids.png`` (10x10 sample grids of every generator), ``summary.json``
-(all metrics, settings and timings) and ``table.md`` (the comparison table).
+``samples/<generator>.npy`` (every generator's samples, shape (n, pixels),
+pixels in [0, 1]; the summary's ``sample_files`` names them),
+``grids.png`` (10x10 sample grids of every generator), ``mixing.png``
+(autocorrelation of the classifier features against lag and the class of
+every sample of every chain, both modes), ``summary.json`` (all metrics,
+the mixing, settings and timings) and ``table.md`` (the comparison table).
 
 How long it takes: training (8000 presentations) is a few minutes of
 cpp_standalone on 2 cores (``models/digits.py``); generating 2 x 1000
@@ -60,7 +72,9 @@ from hee_brian import models  # noqa: E402
 from hee_brian.analysis import generation as gen  # noqa: E402
 from hee_brian.analysis import plotting  # noqa: E402
 from hee_brian.datasets.digits import load_digits  # noqa: E402
+from hee_brian.errors import HEEParameterError  # noqa: E402
 from hee_brian.report import log  # noqa: E402
+from hee_brian.validation import as_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,6 +103,10 @@ def parse_args(argv=None):
                         "simulated time per sample)")
     p.add_argument("--settle", type=float, default=5.0,
                    help="marginal mode: time each layer settles, in units of tau_x")
+    p.add_argument("--mixing-steps", type=int, default=15,
+                   help="joint mode: states recorded per --spacing for the mixing "
+                        "measurement (every one of them is a sample of the chain; the "
+                        "scored samples are every --mixing-steps-th)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--observation", choices=("mean", "sample"), default="mean",
                    help="return the pixel layer's conditional mean or its sample")
@@ -117,6 +135,17 @@ def pixel_codec(model, digits):
     return digits.encode, lambda x: np.clip(digits.decode(x), 0, 1)
 
 
+def check_generation_args(model, args):
+    """Refuse generation settings the model cannot run, before any simulation."""
+    if args.spacing is None:  # same simulated time per sample in both modes
+        args.spacing = len(model.layers) * args.settle
+    if args.mixing_steps < 1:
+        raise HEEParameterError(f"--mixing-steps must be >= 1, got {args.mixing_steps}.")
+    for name, value in (("--spacing", args.spacing),
+                        ("--spacing / --mixing-steps", args.spacing / args.mixing_steps)):
+        as_steps(value * model.tau_x, model.dt_s, name)
+
+
 def train_or_load(args, digits, out):
     """The trained model: loaded from ``out/model.npz`` or trained (resumable)."""
     spec = models.get(args.model)
@@ -128,6 +157,7 @@ def train_or_load(args, digits, out):
         if args.pixels is not None and family != args.pixels:
             raise SystemExit(f"{path} has {family} pixels, not --pixels {args.pixels}; "
                              "give another --out, or --retrain.")
+        check_generation_args(model, args)
         return model, {"loaded": str(path)}
     training = dict(spec.TRAINING)
     # what the pixel family changes in the training defaults (models/digits.py)
@@ -137,6 +167,7 @@ def train_or_load(args, digits, out):
     if args.pixels == "continuous_bernoulli":  # pixel biases from this data's means
         build_kw["data_mean"] = models.get("digits").to_model(digits.train).mean(axis=0)
     model = spec.build(device=args.device, seed=args.seed, **build_kw)
+    check_generation_args(model, args)  # before the training, not after it
     encode, _ = pixel_codec(model, digits)
     t0 = time.perf_counter()
     history = model.learn(encode(digits.train), presentation=training["presentation"],
@@ -150,22 +181,50 @@ def train_or_load(args, digits, out):
 
 
 def generate(model, digits, mode, args):
-    """``args.n_samples`` digits (pixels in [0, 1]) from ``args.chains`` runs."""
+    """Samples of ``args.chains`` runs in one mode, pixels in [0, 1].
+
+    Returns
+    -------
+    samples : ndarray, shape (n_samples, pixels)
+        One every ``args.spacing``, the chains concatenated.
+    chains : ndarray, shape (chains, draws, pixels)
+        Every recorded state of each chain, for the mixing: joint chains
+        ``args.mixing_steps`` times per spacing (the samples are every
+        ``mixing_steps``-th of them, at the same times as without the finer
+        recording), marginal chains the samples themselves.
+    step : float
+        Time between consecutive states of ``chains``, in tau_x.
+    wall_s : float
+    """
     tau = model.tau_x
     per = -(-args.n_samples // args.chains)
-    out, t0 = [], time.perf_counter()
+    fine = args.mixing_steps if mode == "joint" else 1
+    if mode == "joint":
+        step = args.spacing / fine
+    else:  # one sample per ceil(spacing / cycle) cycles (HEEModel.generate)
+        cycle = len(model.layers) * args.settle
+        step = np.ceil(args.spacing / cycle - 1e-9) * cycle
+    burn_in = args.burn_in
+    if fine > 1:
+        # HEEModel.generate discards ceil(burn_in / spacing) spacings and keeps the state
+        # after the next one: this burn-in puts every fine-th state where the samples of
+        # an unrefined run are (the noise is counter-based, so they are those samples)
+        n_burn = int(np.ceil(args.burn_in / args.spacing - 1e-9))
+        burn_in = ((n_burn + 1) * fine - 1) * step
+    chains, t0 = [], time.perf_counter()
     for c in range(args.chains):
-        x = model.generate(per, mode=mode, burn_in=args.burn_in * tau,
-                           spacing=args.spacing * tau, settle=args.settle * tau,
+        x = model.generate(per * fine, mode=mode, burn_in=burn_in * tau,
+                           spacing=args.spacing / fine * tau, settle=args.settle * tau,
                            temperature=args.temperature, observation=args.observation,
                            seed=args.seed * 1000 + c)
-        out.append(x)
+        chains.append(x)
         log(f"generate {mode}: chain {c + 1}/{args.chains} done "
             f"({time.perf_counter() - t0:.0f} s)")
-    x = np.concatenate(out)[:args.n_samples]
     # back to pixels in [0, 1] (clipped, as every generator is)
     _, decode = pixel_codec(model, digits)
-    return decode(x), time.perf_counter() - t0
+    chains = decode(np.array(chains))
+    samples = chains[:, ::fine].reshape(-1, chains.shape[-1])[:args.n_samples]
+    return samples, chains, float(step), time.perf_counter() - t0
 
 
 def _verdict(scores, key):
@@ -186,6 +245,75 @@ def _verdict(scores, key):
             f"{gap(m, r)}); +- is the bootstrap s.e. of the difference.")
 
 
+def _mixing_verdict(mixing):
+    """One sentence: which mode mixes faster per simulated time, if either does."""
+    m, j = mixing["marginal"], mixing["joint"]
+    d = m["ess_per_unit_time"] - j["ess_per_unit_time"]
+    se = np.hypot(m["ess_per_unit_time_se"], j["ess_per_unit_time_se"])
+    if abs(d) <= 2 * se:
+        who = "neither mode mixes measurably faster"
+    else:
+        who = f"{'marginal' if d > 0 else 'joint'} mixes faster"
+    return (f"Mixing (classifier features): effective samples per 100 tau_x "
+            f"{100 * m['ess_per_unit_time']:.2f} +- {100 * m['ess_per_unit_time_se']:.2f} "
+            f"marginal, {100 * j['ess_per_unit_time']:.2f} +- "
+            f"{100 * j['ess_per_unit_time_se']:.2f} joint (integrated autocorrelation time "
+            f"{m['iat']:.1f} and {j['iat']:.1f} tau_x; a marginal chain is seen once per "
+            f"{m['spacing']:g} tau_x, so its time cannot read below that); class switches "
+            f"per 100 tau_x between samples {m['spacing']:g} tau_x apart "
+            f"{100 * m['class_switches_per_unit_time']:.1f} marginal, "
+            f"{100 * j['class_switches_per_common_spacing']:.1f} joint "
+            f"({100 * j['class_switches_per_unit_time']:.1f} between its states "
+            f"{j['spacing']:g} tau_x apart): {who} (+- is the s.e. over chains).")
+
+
+def fig_mixing(out, mixing, window=300.0):
+    """Autocorrelation of classifier features against lag, and each chain's classes.
+
+    The class rasters show the first ``window`` tau_x of every chain (all of
+    it would be too dense to read); the statistics use whole chains.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(13, 6.5), layout="constrained")
+    grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.3])
+    ax = fig.add_subplot(grid[:, 0])
+    modes = list(mixing)
+    plotting.plot_autocorrelation(
+        [mixing[m]["lags"] for m in modes], [mixing[m]["acf"] for m in modes],
+        labels=[f"{m}: IAT {mixing[m]['iat']:.1f} tau_x, {100 * mixing[m]['ess_per_unit_time']:.1f}"
+                f" +- {100 * mixing[m]['ess_per_unit_time_se']:.1f} eff. samples / 100 tau_x"
+                for m in modes],
+        errors=[mixing[m]["acf_se"] for m in modes], axes=ax, tau=1.0)
+    ax.set_xlabel("lag (tau_x)")
+    ax.set_title("autocorrelation of the classifier's hidden features\n(about their pooled "
+                 "mean; band: 95 % over chains)", fontsize=9)
+    for k, m in enumerate(modes):
+        a = fig.add_subplot(grid[k, 1])
+        step = mixing[m]["spacing"]
+        n = max(1, int(round(window / step)))
+        plotting.plot_chain_classes(
+            mixing[m]["classes"][:, :n], step, axes=a,
+            title=f"HEE {m}: predicted digit of each state ({step:g} tau_x apart; first "
+                  f"{n * step:g} tau_x of each chain)")
+    fig.colorbar(a.images[-1], ax=fig.axes[1:], label="predicted digit", ticks=range(10))
+    plotting.save_figure(fig, out / "mixing.png", dpi=110, tight_layout=False)
+
+
+def _file_name(name):
+    """A generator's name as a file name: 'RBM (PCD) p(v|h)' -> 'RBM_PCD_p_v_given_h'."""
+    name = name.replace("|", "_given_")
+    return "_".join("".join(c if c.isalnum() else " " for c in name).split())
+
+
+def _json_default(o):
+    if type(o) is np.ndarray:  # not a Brian2 Quantity (an ndarray too): those as text
+        return o.tolist()
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
+        return o.item()
+    return str(o)
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = Path(args.out)
@@ -193,12 +321,11 @@ def main(argv=None):
     spec = models.get(args.model)
     digits = load_digits(args.source or spec.TRAINING.get("source", "sklearn"))
     model, train_info = train_or_load(args, digits, out)
-    if args.spacing is None:  # same simulated time per sample in both modes
-        args.spacing = len(model.layers) * args.settle
 
-    samples, timings = {}, {}
+    samples, timings, chains = {}, {}, {}
     for mode in ("marginal", "joint"):
-        samples[f"HEE {mode}"], timings[f"HEE {mode}"] = generate(model, digits, mode, args)
+        samples[f"HEE {mode}"], *chains[mode], timings[f"HEE {mode}"] = generate(
+            model, digits, mode, args)
 
     t0 = time.perf_counter()
     rbm = gen.train_rbm(digits.train, n_components=args.rbm_components, n_iter=args.rbm_iter,
@@ -224,9 +351,24 @@ def main(argv=None):
                                       chain_length=per_chain if name.startswith("HEE") else None)
               for name, x in samples.items()}
     table = gen.markdown_table(scores)
-    verdict = "\n".join(_verdict(scores, key) for key in ("fd", "fd_deep"))
+    mixing = {mode: gen.chain_mixing(clf, x, step, max_lag=int(np.ceil(60 / step)))
+              for mode, (x, step) in chains.items()}
+    # the joint chains' class switches between states as far apart as the marginal
+    # ones: at its finer step a chain flickers between classes on ambiguous digits
+    stride = int(round(mixing["marginal"]["spacing"] / mixing["joint"]["spacing"]))
+    c = mixing["joint"]["classes"][:, ::stride]
+    mixing["joint"]["class_switches_per_common_spacing"] = float(
+        np.mean(c[:, 1:] != c[:, :-1]) / (stride * mixing["joint"]["spacing"]))
+    verdict = "\n".join([_verdict(scores, key) for key in ("fd", "fd_deep")]
+                         + [_mixing_verdict(mixing)])
     print(table + "\n" + verdict)
 
+    (out / "samples").mkdir(exist_ok=True)
+    sample_files = {}
+    for name, x in samples.items():
+        path = out / "samples" / f"{_file_name(name)}.npy"
+        np.save(path, np.asarray(x, dtype=float))
+        sample_files[name] = str(path.relative_to(out))
     summary = {
         "settings": {k: v for k, v in vars(args).items()},
         "model": model.config(),
@@ -235,12 +377,15 @@ def main(argv=None):
             "one_hidden_layer": float(clf.score(digits.test, digits.y_test)),
             "two_hidden_layers": float(deep.score(digits.test, digits.y_test))},
         "scores": scores,
+        "mixing": {mode: {k: v for k, v in m.items() if k != "classes"}
+                   for mode, m in mixing.items()},
+        "sample_files": sample_files,
         "timings_s": timings,
         "verdict": verdict,
         "n_train": int(len(digits.train)),
         "n_heldout": int(len(digits.test)),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
     (out / "table.md").write_text(
         "Sample quality (pixels in [0, 1]; Frechet distances against the training digits' "
         "statistics, in the hidden-layer features of MLP classifiers with one (64) and two "
@@ -248,7 +393,6 @@ def main(argv=None):
         "per generator; class switch rate: consecutive samples of a chain predicted as "
         "different digits, about 0.9 for independent draws).\n\n" + table + "\n" + verdict
         + "\n")
-    np.savez(out / "samples.npz", **{k.replace(" ", "_"): v for k, v in samples.items()})
 
     axes = plotting.plot_sample_grids(
         list(samples.values()), digits.side,
@@ -256,7 +400,8 @@ def main(argv=None):
         colorbar_label="ink (pixel value, 1 = 16/16 in load_digits)")
     plotting.save_figure(axes, out / "grids.png", dpi=120, tight_layout=False,
                          close=False, bbox_inches="tight")
-    log(f"wrote {out}/summary.json, table.md, grids.png, samples.npz")
+    fig_mixing(out, mixing)
+    log(f"wrote {out}/summary.json, table.md, grids.png, mixing.png, samples/*.npy")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ Modules (everything is importable from ``hee_brian.analysis.plotting``)
   :func:`shade_intervals`, :func:`plot_sampling_traces`,
   :func:`plot_onset_traces`;
 * ``sampling`` (posterior sampling): :func:`plot_posterior_comparison`,
-  :func:`plot_autocorrelation`, :func:`plot_kl_vs_time`,
+  :func:`plot_autocorrelation`, :func:`plot_chain_classes`,
+  :func:`plot_kl_vs_time`,
   :func:`plot_iat_histograms`, :func:`plot_sweep_map`,
   :func:`plot_adaptation_sweep`, :func:`plot_v1_speedup`,
   :func:`plot_posterior_accuracy`, :func:`plot_reference_check`;

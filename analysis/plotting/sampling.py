@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import _new_axes, _tau_axis
+from ._base import _new_axes, _plt, _tau_axis
 
 __all__ = [
     "plot_posterior_comparison",
     "plot_autocorrelation",
+    "plot_chain_classes",
     "plot_kl_vs_time",
     "plot_iat_histograms",
     "plot_sweep_map",
@@ -56,18 +57,21 @@ def plot_posterior_comparison(exact, sampled, sampled_err=None, axes=None,
     return ax
 
 
-def plot_autocorrelation(lags, acfs, labels=None, axes=None, tau=None):
+def plot_autocorrelation(lags, acfs, labels=None, axes=None, tau=None, errors=None):
     """Autocorrelation functions against lag.
 
     Parameters
     ----------
-    lags : array_like, shape (n_lags,)
-        Lags in seconds (shown in ms, or in units of ``tau``).
+    lags : array_like, shape (n_lags,), or a sequence of them
+        Lags in seconds (shown in ms, or in units of ``tau``); one array for
+        every curve, or one per curve (chains sampled at different spacings).
     acfs : sequence of array_like, each (n_lags,)
     labels : sequence of str, optional
     axes : Axes, optional
     tau : float, optional
         Show lags in units of this (s), labelled tau_x.
+    errors : sequence of array_like, optional
+        Standard errors of each curve, drawn as +-1.96 SE bands (95 %).
 
     Returns
     -------
@@ -75,14 +79,55 @@ def plot_autocorrelation(lags, acfs, labels=None, axes=None, tau=None):
     """
     ax = _new_axes(axes, figsize=(6, 4))
     factor, unit = _tau_axis(tau)
-    lags = np.asarray(lags, dtype=float) * factor
+    # a list of arrays (one per curve) rather than one array of lags
+    per_curve = isinstance(lags, (list, tuple)) and len(lags) > 0 and np.ndim(lags[0]) == 1
     for k, acf in enumerate(acfs):
-        ax.plot(lags[:len(acf)], acf, label=None if labels is None else labels[k])
+        acf = np.asarray(acf, dtype=float)
+        lag = np.asarray(lags[k] if per_curve else lags, dtype=float)[:len(acf)] * factor
+        line, = ax.plot(lag, acf, marker="o" if len(acf) < 30 else None, ms=3,
+                        label=None if labels is None else labels[k])
+        if errors is not None and errors[k] is not None:
+            e = 1.96 * np.asarray(errors[k], dtype=float)[:len(acf)]
+            ax.fill_between(lag, acf - e, acf + e, color=line.get_color(), alpha=0.2, lw=0)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel(f"lag ({unit})")
     ax.set_ylabel("autocorrelation")
     if labels is not None:
         ax.legend(fontsize=8)
+    return ax
+
+
+def plot_chain_classes(classes, spacing, axes=None, unit="tau_x", title=None, n_classes=10):
+    """The class of every sample of each chain against time (a mixing picture).
+
+    Parameters
+    ----------
+    classes : array_like of int, shape (n_chains, n_draws)
+        Predicted class of each sample, in time order.
+    spacing : float
+        Time between samples, in ``unit``.
+    axes : Axes, optional
+    unit : str
+        Name of the time unit (axis label).
+    title : str, optional
+    n_classes : int
+        Classes 0 .. n_classes - 1, one colour each.
+
+    Returns
+    -------
+    Axes
+        Its image (for a colour bar) is ``axes.images[-1]``.
+    """
+    ax = _new_axes(axes, figsize=(7, 2.5))
+    classes = np.atleast_2d(np.asarray(classes))
+    n_chains, n_draws = classes.shape
+    cmap = _plt().get_cmap("tab10", n_classes)
+    ax.imshow(classes, aspect="auto", interpolation="nearest", cmap=cmap, vmin=-0.5,
+              vmax=n_classes - 0.5, extent=(0, n_draws * spacing, n_chains - 0.5, -0.5))
+    ax.set_yticks(np.arange(n_chains), [f"chain {c + 1}" for c in range(n_chains)])
+    ax.set_xlabel(f"time ({unit})")
+    if title:
+        ax.set_title(title, fontsize=9)
     return ax
 
 

@@ -171,3 +171,64 @@ def test_markdown_table_drops_absent_columns(blobs, clf):
     s2 = gen.score_samples(clf, x[:100], x[100:300], x[300:], deep_clf=clf)
     assert s2["fd_deep"] == pytest.approx(s2["fd"])
     assert "deep features" in gen.markdown_table({"a": s2})
+
+
+class _LinearFeatures:
+    """A stand-in classifier: hidden features x + 10 (the ReLU never clips), class = x_0 > 0."""
+
+    def __init__(self, d):
+        self.coefs_ = [np.eye(d), np.zeros((d, 2))]
+        self.intercepts_ = [np.full(d, 10.0), np.zeros(2)]
+
+    def predict(self, x):
+        return (np.asarray(x)[:, 0] > 0).astype(int)
+
+
+def _ar1(rho, chains, draws, d, seed):
+    rng = np.random.default_rng(seed)
+    x = np.empty((chains, draws, d))
+    x[:, 0] = rng.standard_normal((chains, d))
+    for t in range(1, draws):
+        x[:, t] = rho * x[:, t - 1] + np.sqrt(1 - rho**2) * rng.standard_normal((chains, d))
+    return x
+
+
+def test_chain_mixing_of_ar1_chains_against_the_exact_answers():
+    """AR(1) chains, rho = 0.8: acf rho^k, IAT (1 + rho)/(1 - rho) = 9 samples, switches
+    arccos(rho)/pi per step.
+
+    32,000 draws in 8 dimensions.  The acf at lag k (traced over 8 independent
+    dimensions) has sd about sqrt(IAT / 256,000) = 0.006: tolerance 0.03 (5 sd).
+    Stan's ESS of one dimension has relative sd about sqrt(2 (2M + 1) / N) with
+    its window M of a few IATs, about 0.1; the median of 8 about 0.05: 0.2 (4 sd).
+    The sign-change rate 0.205 from 28,000 correlated pairs has sd about 0.005:
+    0.025 (5 sd).
+    """
+    rho, spacing = 0.8, 0.5
+    m = gen.chain_mixing(_LinearFeatures(8), _ar1(rho, 4, 8000, 8, seed=11), spacing,
+                         max_lag=10)
+    np.testing.assert_allclose(m["lags"], np.arange(11) * spacing)
+    np.testing.assert_allclose(m["acf"], rho ** np.arange(11), atol=0.03)
+    assert m["iat"] / spacing == pytest.approx((1 + rho) / (1 - rho), rel=0.2)
+    assert m["ess_per_unit_time"] == pytest.approx(m["ess"] / (4 * 8000 * spacing))
+    assert m["class_switches_per_unit_time"] * spacing == pytest.approx(
+        np.arccos(rho) / np.pi, abs=0.025)
+    assert m["classes"].shape == (4, 8000)
+
+
+def test_chain_mixing_sees_chains_stuck_apart():
+    """Two white-noise chains about means -1 and +1: each mixes within itself, but the
+    pooled-mean acf stays at 1/2 (between-chain variance 1 of total 2); 2000 draws per
+    chain give it an sd of about 0.02 at any lag: tolerance 0.1."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 2000, 4)) + np.array([-1.0, 1.0])[:, None, None]
+    m = gen.chain_mixing(_LinearFeatures(4), x, 1.0, max_lag=20)
+    np.testing.assert_allclose(m["acf"][5:], 0.5, atol=0.1)
+    assert m["ess"] < 200  # Stan's split R-hat-aware ESS: far below the 4000 draws
+
+
+@pytest.mark.parametrize("chains, spacing, word", [(np.zeros((10, 16)), 1.0, "shape"),
+                                                    (np.zeros((2, 10, 16)), 0.0, "spacing")])
+def test_chain_mixing_refuses_bad_input(chains, spacing, word):
+    with pytest.raises(ValueError, match=word):
+        gen.chain_mixing(_LinearFeatures(16), chains, spacing)

@@ -167,12 +167,29 @@ def test_posterior_comparison_has_error_bars(given):
 
 
 @pytest.mark.parametrize("given", [False, True])
+def test_chain_classes(given):
+    classes = rng.integers(0, 10, (3, 40))
+    ax = plotting.plot_chain_classes(classes, 0.5, axes=_given() if given else None,
+                                     title="joint")
+    assert isinstance(ax, Axes) and ax.get_xlabel() == "time (tau_x)"
+    assert ax.images[-1].get_extent()[1] == pytest.approx(20.0)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["chain 1", "chain 2", "chain 3"]
+
+
+@pytest.mark.parametrize("given", [False, True])
 def test_autocorrelation_and_kl(given):
     lags = np.arange(20) * 1e-3
     ax = plotting.plot_autocorrelation(lags, [np.exp(-np.arange(20) / 5.0), np.ones(10)],
                                        ["plain", "momentum"], axes=_given() if given else None,
                                        tau=0.01)
     assert len(ax.lines) == 3 and ax.get_xlabel() == "lag (tau_x)"
+    # one lag array per curve (chains seen at different spacings), with 95 % bands
+    ax = plotting.plot_autocorrelation([lags, lags[::5]], [np.exp(-np.arange(20) / 5.0),
+                                                           np.exp(-np.arange(4))],
+                                       ["joint", "marginal"], axes=_given() if given else None,
+                                       tau=0.01, errors=[np.full(20, 0.02), None])
+    assert len(ax.lines) == 3 and len(ax.collections) == 1
+    np.testing.assert_allclose(ax.lines[1].get_xdata(), np.arange(4) * 0.5)
     ax = plotting.plot_kl_vs_time([lags, lags], [np.linspace(2, 0.05, 20)] * 2, ["a", "b"],
                                   axes=_given() if given else None, threshold=0.1, floor=0.02,
                                   tau=0.01, title="T")

@@ -15,11 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
     cmd = [sys.executable, str(ROOT / "simulations" / "generate_digits.py"), "--out", str(tmp_path),
            "--n-presentations", "20", "--n-samples", "30", "--chains", "1", "--burn-in", "2",
-           "--spacing", "1", "--settle", "1", "--gibbs-steps", "5", "--rbm-iter", "2"]
+           "--spacing", "1", "--settle", "1", "--mixing-steps", "2", "--gibbs-steps", "5",
+           "--rbm-iter", "2"]
     if pixels is not None:
         cmd += ["--pixels", pixels]
     subprocess.run(cmd, check=True, capture_output=True, timeout=600)
-    for name in ("model.npz", "summary.json", "table.md", "grids.png", "samples.npz"):
+    for name in ("model.npz", "summary.json", "table.md", "grids.png", "mixing.png"):
         assert (tmp_path / name).exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["scores"]) >= {"HEE marginal", "HEE joint", "RBM (PCD) binary",
@@ -27,7 +28,29 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
     assert summary["model"]["layers"][0]["family"] == (pixels or "gaussian")
     table = (tmp_path / "table.md").read_text()
     assert "| HEE marginal | 30 |" in table and "| held-out digits |" in table
-    samples = np.load(tmp_path / "samples.npz")
-    for mode in ("HEE_marginal", "HEE_joint"):  # back in pixels, like every generator
-        assert samples[mode].shape == (30, 64)
-        assert samples[mode].min() >= 0 and samples[mode].max() <= 1
+    files = summary["sample_files"]
+    assert set(files) == set(summary["scores"])
+    for name, path in files.items():  # (n, pixels), back in pixels like every generator
+        x = np.load(tmp_path / path)
+        assert x.shape == ((30 if name.startswith("HEE") else x.shape[0]), 64), name
+        assert x.min() >= 0 and x.max() <= 1, name
+    # mixing on the chains that were scored: joint states 1/2 tau_x apart, marginal
+    # ones a cycle (3 layers x settle 1 tau_x) apart
+    mixing = summary["mixing"]
+    assert mixing["joint"]["spacing"] == pytest.approx(0.5)
+    assert mixing["joint"]["n_draws"] == 60 and mixing["marginal"]["n_draws"] == 30
+    assert mixing["marginal"]["spacing"] == pytest.approx(3.0)
+    for m in mixing.values():
+        assert m["acf"][0] == pytest.approx(1.0) and 0 < m["ess"] <= m["n_draws"] * 2
+    if pixels is None:
+        # the scored joint samples are every 2nd state of the finer chains: the samples
+        # of a run recorded once per --spacing (same model, loaded from model.npz)
+        coarse = tmp_path / "coarse"
+        coarse.mkdir()
+        (coarse / "model.npz").write_bytes((tmp_path / "model.npz").read_bytes())
+        cmd[cmd.index("--out") + 1] = str(coarse)
+        cmd[cmd.index("--mixing-steps") + 1] = "1"
+        subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+        again = json.loads((coarse / "summary.json").read_text())["sample_files"]
+        np.testing.assert_array_equal(np.load(coarse / again["HEE joint"]),
+                                      np.load(tmp_path / files["HEE joint"]))
