@@ -3,8 +3,10 @@
 What it shows: sample quality of the HEE model's two generation modes
 (docs/model.md section 5) next to other generators scored by the same metrics in
 the same run: scikit-learn's BernoulliRBM (an energy-based model trained by
-persistent contrastive divergence), a Gaussian with the data's mean and
-covariance, and held-out real digits (the floor).  The headline metric is
+persistent contrastive divergence), a Langevin-sampled MLP energy
+(:mod:`hee_brian.analysis.langevin_ebm`, in JAX; ``--ebm-iter 0`` leaves it
+out), a Gaussian with the data's mean and covariance, and held-out real
+digits (the floor).  The headline metric is
 the Frechet distance in the hidden-layer feature space of an MLP classifier
 trained on the real training digits, measured against the training digits
 (:mod:`analysis.generation`).
@@ -44,10 +46,11 @@ the mixing, settings and timings) and ``table.md`` (the comparison table).
 
 How long it takes: training (8000 presentations) is a few minutes of
 cpp_standalone on 2 cores (``models/digits.py``); generating 2 x 1000
-digits, the RBM baseline (400 epochs) and the two classifiers add a few
-minutes more.  A later run loads ``model.npz`` and skips the training;
-the toy sizes of ``tests/simulations/test_generate_digits.py`` take about
-a minute, compilation included.
+digits, the RBM baseline (400 epochs), the Langevin EBM (6000 steps, about
+2 minutes) and the two classifiers add a few minutes more.  A later run
+loads ``model.npz`` and skips the training; the toy sizes of
+``tests/simulations/test_generate_digits.py`` take about a minute,
+compilation included.
 
 Example::
 
@@ -114,6 +117,8 @@ def parse_args(argv=None):
     p.add_argument("--rbm-iter", type=int, default=400, help="RBM training epochs")
     p.add_argument("--rbm-lr", type=float, default=0.01, help="RBM learning rate")
     p.add_argument("--gibbs-steps", type=int, default=1000, help="RBM Gibbs steps per chain")
+    p.add_argument("--ebm-iter", type=int, default=6000,
+                   help="Langevin EBM training steps (0: no EBM baseline; it needs JAX)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpp_standalone")
     return p.parse_args(argv)
@@ -316,6 +321,14 @@ def _json_default(o):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.ebm_iter < 0:
+        raise HEEParameterError(f"--ebm-iter must be >= 0 (0: no EBM), got {args.ebm_iter}.")
+    if args.ebm_iter:
+        try:  # now, not after the training and generation
+            import jax  # noqa: F401
+        except ImportError:
+            raise SystemExit("the Langevin EBM baseline needs JAX (pip install numpyro); "
+                             "or pass --ebm-iter 0 to leave it out.") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     spec = models.get(args.model)
@@ -336,6 +349,15 @@ def main(argv=None):
         samples[name] = gen.rbm_baseline(rbm, args.n_samples, gibbs_steps=args.gibbs_steps,
                                          seed=args.seed, mean=mean)
     timings["RBM (PCD)"] = time.perf_counter() - t0
+    if args.ebm_iter:
+        from hee_brian.analysis import langevin_ebm
+
+        t0 = time.perf_counter()
+        ebm = langevin_ebm.train_langevin_ebm(digits.train, n_iter=args.ebm_iter,
+                                              seed=args.seed)
+        samples["Langevin EBM (short-run)"] = langevin_ebm.langevin_ebm_baseline(
+            ebm, args.n_samples, seed=args.seed)
+        timings["Langevin EBM"] = time.perf_counter() - t0
     samples["Gaussian"] = np.clip(gen.gaussian_baseline(digits.train, args.n_samples,
                                                         seed=args.seed), 0, 1)
     samples["held-out digits"] = digits.test

@@ -16,7 +16,7 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
     cmd = [sys.executable, str(ROOT / "simulations" / "generate_digits.py"), "--out", str(tmp_path),
            "--n-presentations", "20", "--n-samples", "30", "--chains", "1", "--burn-in", "2",
            "--spacing", "1", "--settle", "1", "--mixing-steps", "2", "--gibbs-steps", "5",
-           "--rbm-iter", "2"]
+           "--rbm-iter", "2", "--ebm-iter", "20"]
     if pixels is not None:
         cmd += ["--pixels", pixels]
     subprocess.run(cmd, check=True, capture_output=True, timeout=600)
@@ -24,7 +24,8 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
         assert (tmp_path / name).exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["scores"]) >= {"HEE marginal", "HEE joint", "RBM (PCD) binary",
-                                      "Gaussian", "held-out digits"}
+                                      "Langevin EBM (short-run)", "Gaussian",
+                                      "held-out digits"}
     assert summary["model"]["layers"][0]["family"] == (pixels or "gaussian")
     table = (tmp_path / "table.md").read_text()
     assert "| HEE marginal | 30 |" in table and "| held-out digits |" in table
