@@ -46,9 +46,10 @@ example units with SEM error bars and fits), ``v1_distributions.png``
 ``fano.png`` (mean-matched Fano factor around onset), ``variability.png``
 (variability against contrast) and ``second_layer.png`` (pooling).
 
-About 14-20 minutes on 2 cores without a GPU with the defaults, depending
-on the machine's speed that day (docs/performance.md section 3; the
-summary's ``timings_s`` gives each stage).  ``--variant quick`` is a small
+About 12 minutes on 2 cores without a GPU with the defaults (707 s
+measured; about 14-16 estimated for the machine's slow days,
+docs/performance.md section 3; the summary's ``timings_s`` gives each
+stage).  ``--variant quick`` is a small
 smoke run (4x4 patches).
 """
 from __future__ import annotations
