@@ -319,8 +319,28 @@ def _json_default(o):
     return str(o)
 
 
+def check_model(spec, args):
+    """Refuse a ``--model`` this script cannot train, or ``--pixels`` it does not offer."""
+    training = getattr(spec, "TRAINING", None)
+    keys = ("presentation", "eta_w", "eta_b", "n_presentations", "chunk")
+    if not (isinstance(training, dict) and all(k in training for k in keys)
+            and hasattr(spec, "build")):
+        raise HEEParameterError(
+            f"--model {args.model}: models/{args.model}.py has no TRAINING defaults of a "
+            f"digit model ({', '.join(keys)}) and build(), which this script trains with; "
+            "use --model digits.")
+    offered = tuple(getattr(spec, "PIXELS", ()))
+    if args.pixels is not None and args.pixels not in offered:
+        raise HEEParameterError(
+            f"--pixels {args.pixels}: models/{args.model}.py offers "
+            f"{list(offered) or 'no choice of pixel family'}; drop --pixels or pick one of "
+            "those.")
+
+
 def main(argv=None):
     args = parse_args(argv)
+    spec = models.get(args.model)
+    check_model(spec, args)
     if args.ebm_iter < 0:
         raise HEEParameterError(f"--ebm-iter must be >= 0 (0: no EBM), got {args.ebm_iter}.")
     if args.ebm_iter:
@@ -331,7 +351,6 @@ def main(argv=None):
                              "or pass --ebm-iter 0 to leave it out.") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    spec = models.get(args.model)
     digits = load_digits(args.source or spec.TRAINING.get("source", "sklearn"))
     model, train_info = train_or_load(args, digits, out)
 

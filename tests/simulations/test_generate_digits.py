@@ -55,3 +55,28 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
         again = json.loads((coarse / "summary.json").read_text())["sample_files"]
         np.testing.assert_array_equal(np.load(coarse / again["HEE joint"]),
                                       np.load(tmp_path / files["HEE joint"]))
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--model", "demo"], "no TRAINING defaults"),
+    (["--model", "v1"], "no TRAINING defaults"),
+    (["--ebm-iter", "-1"], "--ebm-iter must be >= 0"),
+])
+def test_bad_model_or_options_are_refused_before_anything_runs(tmp_path, script, argv, match):
+    from hee_brian.errors import HEEParameterError
+
+    out = tmp_path / "out"
+    with pytest.raises(HEEParameterError, match=match):
+        script("generate_digits").main(["--out", str(out), *argv])
+    assert not out.exists()  # nothing written
+
+
+def test_pixels_the_model_does_not_offer_are_refused(tmp_path, script, monkeypatch):
+    from hee_brian import models
+    from hee_brian.errors import HEEParameterError
+
+    monkeypatch.setattr(models.get("digits"), "PIXELS", ("gaussian",))
+    with pytest.raises(HEEParameterError, match="--pixels continuous_bernoulli: .* offers"):
+        script("generate_digits").main(["--out", str(tmp_path / "out"),
+                                        "--pixels", "continuous_bernoulli"])
+    assert not (tmp_path / "out").exists()
