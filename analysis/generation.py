@@ -15,6 +15,9 @@ feature network:
   finely in time: the autocorrelation of classifier features against lag,
   Stan's effective sample size per simulated time, and class switches per
   unit time.
+* :func:`latent_prior_gap` -- where a two-stage generator loses quality: the
+  same observation model scored on the latents inferred from real images,
+  on their marginals and second moments only, and on the prior's latents.
 * :func:`nearest_neighbour_check` -- distances from samples to the nearest
   training image, against the same distances of held-out real digits, so a
   model that copies its training set shows up.
@@ -43,6 +46,7 @@ __all__ = [
     "bootstrap_fd_se",
     "class_switch_rate",
     "chain_mixing",
+    "latent_prior_gap",
     "score_samples",
     "markdown_table",
     "plot_sample_grid",
@@ -399,6 +403,110 @@ def chain_mixing(clf, chains, spacing, max_lag=None):
         "classes": classes,
         "n_chains": int(n_chains), "n_draws": int(n_draws), "spacing": float(spacing),
     }
+
+
+#: The latent sets of :func:`latent_prior_gap`, in the order it scores them.
+GAP_SETS = ("posterior", "posterior, factorial", "posterior, Gaussian", "prior")
+
+
+def latent_prior_gap(clf, to_pixels, posterior, prior, train, deep_clf=None, n=1000, seed=0,
+                     n_boot=100):
+    """Where a two-stage generator loses sample quality: its observation model or its prior.
+
+    A hierarchical generator makes an image in two stages: latents ``z``
+    from its prior, then pixels from the observation model given ``z``
+    (``to_pixels``).  Its samples can only be as good as the prior's match
+    to the latents the model itself infers from real images, the aggregate
+    posterior q(z).  This scores pixels made by the same ``to_pixels`` from
+    four sets of latents:
+
+    ``posterior``
+        q(z) itself (latents inferred from training images): the best the
+        prior could do with this observation model.
+    ``posterior, factorial``
+        each latent's values permuted independently across samples: q's
+        one-dimensional marginals, with every dependence between latents
+        removed.
+    ``posterior, Gaussian``
+        a Gaussian with q's mean and covariance: q's dependencies to second
+        order only.
+    ``prior``
+        the model's own latents during generation.
+
+    If ``posterior`` scores well and ``prior`` does not, the observation
+    model is not what limits the samples; where ``prior`` falls between the
+    other two says how much of q's structure the prior captures.
+
+    Parameters
+    ----------
+    clf : fitted MLPClassifier
+        Feature network (:func:`feature_frechet_distance`).
+    to_pixels : callable
+        Latents, shape (m, k) -> pixels in [0, 1], shape (m, d).
+    posterior, prior : array_like, shape (m, k)
+        Latent samples; ``posterior`` needs at least ``n`` rows.
+    train : ndarray, shape (n_train, d)
+        The reference images.
+    deep_clf : MLPClassifier, optional
+        A second feature network: adds ``fd_deep`` and ``fd_deep_se``.
+    n : int
+        Images scored per set (``n`` rows of ``posterior``, drawn without
+        replacement; all of ``prior``).
+    seed : int
+        Seed of the draws, the permutations and the Gaussian.
+    n_boot : int
+        Bootstrap resamples of the standard errors (:func:`bootstrap_fd_se`).
+
+    Returns
+    -------
+    dict
+        One entry per name in :data:`GAP_SETS`, each with ``fd``, ``fd_se``
+        (and ``fd_deep``, ``fd_deep_se``) and ``pixel_variance`` (the trace
+        of the pixels' covariance); ``latent_variance_ratio``: the median
+        over latents of the prior's variance over q's;
+        ``latent_covariance_corr``: the correlation between the off-diagonal
+        entries of the two latent covariances (1: the prior has q's pairwise
+        dependencies, up to scale).
+
+    Raises
+    ------
+    ValueError
+        For latent sets of different widths, or fewer than ``n`` posterior
+        samples.
+    """
+    q, p = np.asarray(posterior, dtype=float), np.asarray(prior, dtype=float)
+    if q.ndim != 2 or p.ndim != 2 or q.shape[1] != p.shape[1] or q.shape[1] < 2:
+        raise ValueError("posterior and prior must be (samples, latents) arrays of the same "
+                         f"width >= 2, got shapes {q.shape} and {p.shape}")
+    if len(q) < n or len(p) < 2:
+        raise ValueError(f"need at least n = {n} posterior samples and 2 prior samples, got "
+                         f"{len(q)} and {len(p)}; infer more images or lower n")
+    rng = np.random.default_rng(seed)
+    q_n = q[rng.choice(len(q), n, replace=False)]
+    latents = {
+        "posterior": q_n,
+        # each column drawn from all of q, so the shuffle is not limited to the n rows
+        "posterior, factorial": np.stack([rng.choice(q[:, j], n) for j in range(q.shape[1])],
+                                         axis=1),
+        "posterior, Gaussian": rng.multivariate_normal(q.mean(axis=0), np.cov(q, rowvar=False),
+                                                       size=n, method="eigh"),
+        "prior": p,
+    }
+    out = {}
+    for name in GAP_SETS:
+        x = np.asarray(to_pixels(latents[name]), dtype=float)
+        row = {"fd": feature_frechet_distance(clf, x, train),
+               "fd_se": bootstrap_fd_se(clf, x, train, n_boot=n_boot, seed=seed),
+               "pixel_variance": float(np.trace(np.atleast_2d(np.cov(x, rowvar=False))))}
+        if deep_clf is not None:
+            row["fd_deep"] = feature_frechet_distance(deep_clf, x, train)
+            row["fd_deep_se"] = bootstrap_fd_se(deep_clf, x, train, n_boot=n_boot, seed=seed)
+        out[name] = row
+    cq, cp = np.cov(q, rowvar=False), np.cov(p, rowvar=False)
+    off = ~np.eye(q.shape[1], dtype=bool)
+    out["latent_variance_ratio"] = float(np.median(np.diag(cp) / np.diag(cq)))
+    out["latent_covariance_corr"] = float(np.corrcoef(cp[off], cq[off])[0, 1])
+    return out
 
 
 def score_samples(clf, samples, train, heldout, deep_clf=None, chain_length=None, n_boot=100):

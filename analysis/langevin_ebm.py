@@ -46,22 +46,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hee_brian.errors import HEEParameterError
+from hee_brian.errors import HEEParameterError, import_optional
 
 __all__ = ["LangevinEBM", "train_langevin_ebm", "langevin_ebm_baseline"]
 
 
 def _jax():
-    try:
-        import jax
-        import jax.numpy as jnp
-        from jax.example_libraries import optimizers
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "the Langevin EBM baseline needs JAX: pip install numpyro "
-            "(or pip install 'hee-brian[test]')"
-        ) from exc
-    return jax, jnp, optimizers
+    # unlike hee_brian.nuts, leaves JAX's 64-bit mode as it is: everything
+    # here is float32 either way
+    return import_optional(
+        ("jax", "jax.numpy", "jax.example_libraries.optimizers"),
+        "the Langevin EBM baseline needs JAX: pip install numpyro "
+        "(or pip install 'hee-brian[test]')")
 
 
 def _key(jax, seed):

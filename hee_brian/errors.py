@@ -7,8 +7,11 @@ written as a result.
 
 Both are the project's own messages, complete in themselves: they are
 printed without Brian2's "please report this bug" banner, and Brian2 keeps
-no debug files for them (:func:`install_excepthook`).
+no debug files for them (:func:`install_excepthook`).  An optional
+dependency that is missing is reported by what needs it and how to install
+it (:func:`import_optional`).
 """
+import importlib
 import sys
 
 
@@ -69,3 +72,16 @@ def install_excepthook():
 
     hook._hee_brian = True
     sys.excepthook = hook
+
+
+def import_optional(names, missing):
+    """Import the modules ``names`` of an optional dependency, in order.
+
+    Returns the modules as a tuple.  If one cannot be imported, raises
+    ``ImportError(missing)`` (the message says what needs it and how to
+    install it), chained to the original error.
+    """
+    try:
+        return tuple(importlib.import_module(name) for name in names)
+    except ImportError as exc:
+        raise ImportError(missing) from exc

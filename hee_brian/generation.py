@@ -13,8 +13,12 @@ from .validation import as_steps
 __all__ = ["generate"]
 
 
-def generate(model, n, mode, burn_in, spacing, settle, temperature, observation, seed):
-    """Implementation of :meth:`HEEModel.generate`: (samples, Recording)."""
+def generate(model, n, mode, burn_in, spacing, settle, temperature, observation, seed,
+             layers=None):
+    """Implementation of :meth:`HEEModel.generate`: (samples, Recording).
+
+    ``layers``: latent layers recorded besides layer 0, at the sample times.
+    """
     if mode not in ("marginal", "joint"):
         raise HEEParameterError(f"mode must be 'marginal' or 'joint', not {mode!r}.")
     if observation not in ("sample", "mean"):
@@ -26,6 +30,11 @@ def generate(model, n, mode, burn_in, spacing, settle, temperature, observation,
         raise HEEParameterError(f"temperature must be a positive number, got {temperature!r}.")
     tau = model.tau_x
     L = len(model.layers) - 1
+    extra = () if layers is None else tuple(layers)
+    if not all(isinstance(l, (int, np.integer)) and 1 <= l <= L for l in extra):
+        raise HEEParameterError(
+            f"layers must list latent layers 1..{L} to record besides layer 0, got {layers!r}.")
+    record = (0,) + tuple(sorted(set(int(l) for l in extra)))
     seed = model._next_seed(seed)
     if mode == "joint":
         burn = as_steps(20 * tau if burn_in is None else burn_in, model.dt_s, "burn_in")
@@ -33,7 +42,7 @@ def generate(model, n, mode, burn_in, spacing, settle, temperature, observation,
         n_burn = -(-burn // space)
         # sample k of the monitor is the state after k * spacing
         spec = RunSpec(mode="joint", n_steps=(n_burn + n) * space + 1,
-                       record_steps=space, record_layers=(0,),
+                       record_steps=space, record_layers=record,
                        record_vars=("x", "epsbar", "eta"))
         keep = slice(n_burn + 1, n_burn + n + 1)
     else:
@@ -43,7 +52,7 @@ def generate(model, n, mode, burn_in, spacing, settle, temperature, observation,
         every = 1 if spacing is None else -(-as_steps(spacing, model.dt_s, "spacing") // cycle)
         n_burn = -(-burn // (every * cycle))  # in units of kept samples
         spec = RunSpec(mode="marginal", n_steps=(n_burn + n) * every * cycle + 1,
-                       record_steps=every * cycle, record_layers=(0,),
+                       record_steps=every * cycle, record_layers=record,
                        record_vars=("x", "eta"), stage_steps=stage)
         keep = slice(n_burn + 1, n_burn + n + 1)
     built = runs.run(model, spec, seed, temperature=temperature)

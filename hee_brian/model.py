@@ -47,7 +47,7 @@ class HEEModel:
     ----------
     layers : list of Layer
         Bottom (observation, layer 0) first; at least one latent layer.
-    phi : {"linear", "tanh", "softplus"}
+    phi : {"linear", "tanh", "softplus", "shifted_softplus"}
         Output nonlinearity of latent neurons.
     tau_x : Quantity
         Time constant of the sampling neurons.
@@ -532,17 +532,31 @@ class HEEModel:
                                    observation, seed)[0]
 
     def generate_with_recording(self, n, mode="marginal", burn_in=None, spacing=None,
-                                settle=None, temperature=1.0, observation="sample", seed=None):
+                                settle=None, temperature=1.0, observation="sample", seed=None,
+                                layers=None):
         """:meth:`generate` (same parameters), also returning the run's :class:`Recording`.
+
+        Parameters
+        ----------
+        layers : list of int, optional
+            Latent layers to record as well (layer 0 always is).  In
+            marginal mode a layer below the top is held while the layers
+            under it settle, so ``[1]`` records the latents each observation
+            was drawn from: ``observation="mean"`` is then
+            ``A'_0(W_1 phi(x_1) + b_0)`` of them.  A layer still moving at
+            the sample time (the top one of a two-layer model in marginal
+            mode, any in joint mode) is recorded at that time step but does
+            not reproduce the sample's ``eta_0`` exactly.
 
         Returns
         -------
         samples : ndarray, shape (n, n_0)
         recording : Recording
-            Layer 0 recorded at the sample times.
+            Layer 0 (and ``layers``) recorded at the sample times, burn-in
+            included: sample k is ``recording.x[0][-n + k]``.
         """
         return generation.generate(self, n, mode, burn_in, spacing, settle, temperature,
-                                   observation, seed)
+                                   observation, seed, layers)
 
     # ------------------------------------------------------------------
     def save(self, path):

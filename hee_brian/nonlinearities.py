@@ -45,6 +45,17 @@ PHI = {
         lambda x, xp=np: xp.logaddexp(0, x),
         lambda x: 1 / (1 + np.exp(-x)),
     ),
+    # softplus(x) - log 2: zero at x = 0, where the latents' sparse priors put
+    # their mode.  Plain softplus sends log 2 down from a silent latent, and a
+    # unit can only fall silent below about x = -3, against its prior; the
+    # digits model's learning then fails (docs/model.md section 5).
+    "shifted_softplus": Phi(
+        "shifted_softplus",
+        "log(1 + exp(-abs(x))) + clip(x, 0, inf) - log(2)",
+        "1/(1 + exp(-x))",
+        lambda x, xp=np: xp.logaddexp(0, x) - np.log(2),
+        lambda x: 1 / (1 + np.exp(-x)),
+    ),
 }
 
 #: Readout nonlinearities: rate in Hz as a function of x (rate_scale in Hz).
@@ -60,7 +71,7 @@ READOUTS = {
 
 
 def get_phi(name: str) -> Phi:
-    """Look up an output nonlinearity by name (``linear``, ``tanh``, ``softplus``)."""
+    """Look up an output nonlinearity by name (a key of :data:`PHI`)."""
     if name not in PHI:
         raise HEEParameterError(
             f"unknown phi {name!r}; choose one of {sorted(PHI)}."

@@ -25,21 +25,16 @@ import time
 
 import numpy as np
 
-from .errors import HEEParameterError
+from .errors import HEEParameterError, import_optional
 
 __all__ = ["log_posterior", "nuts_posterior"]
 
 
 def _jax():
-    try:
-        import jax
-        import jax.numpy as jnp
-        import numpyro  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "the NUTS reference needs numpyro and JAX: pip install 'hee-brian[nuts]' "
-            "(or pip install numpyro)"
-        ) from exc
+    jax, jnp, _ = import_optional(
+        ("jax", "jax.numpy", "numpyro"),
+        "the NUTS reference needs numpyro and JAX: pip install 'hee-brian[nuts]' "
+        "(or pip install numpyro)")
     # the reference is compared with float64 networks
     jax.config.update("jax_enable_x64", True)
     return jax, jnp

@@ -12,6 +12,9 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+from brian2.units.fundamentalunits import Quantity
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "sampling.md"
 
@@ -62,17 +65,31 @@ def write_doc_section(key, text, path=DOC):
 
 
 def write_json(path, obj):
-    """Write ``obj`` as indented JSON (non-finite floats as strings), atomically."""
+    """Write ``obj`` as indented JSON, atomically.
+
+    Non-finite floats are written as the strings "nan", "inf" and "-inf"
+    (:func:`read_json` turns them back into floats), also inside NumPy
+    arrays; NumPy arrays become (nested) lists and NumPy scalars Python
+    numbers; Brian2 quantities, which carry units, are written as their
+    text (``"20. ms"``), and paths and any other object JSON has no type
+    for as ``str(o)``.
+    """
     def clean(o):
         if isinstance(o, dict):
             return {str(k): clean(v) for k, v in o.items()}
         if isinstance(o, (list, tuple)):
             return [clean(v) for v in o]
+        if isinstance(o, Quantity):  # an ndarray subclass: before the arrays
+            return str(o)
+        if isinstance(o, (np.ndarray, np.generic)):
+            return clean(o.tolist())  # Python numbers and bools, nested lists
         if isinstance(o, float) and not math.isfinite(o):
             return str(o)
-        if hasattr(o, "item"):
-            return clean(o.item())
-        return o
+        if o is None or isinstance(o, (str, int, float)):
+            return o
+        if hasattr(o, "tolist"):  # another array library's arrays and scalars (JAX)
+            return clean(o.tolist())
+        return str(o)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(clean(obj), indent=2))

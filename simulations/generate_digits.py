@@ -29,6 +29,13 @@ What it does:
    sample size per 100 tau_x, the integrated autocorrelation time and the
    class switches per tau_x.  A marginal chain can be looked at once per
    cycle ((L + 1) ``--settle``), a joint one at any time.
+5. locates what limits the samples (``--gap-images``,
+   :func:`hee_brian.analysis.generation.latent_prior_gap`): the pixel
+   layer's conditional mean is scored on the first-layer latents inferred
+   from training digits (the aggregate posterior q(x_1)), on q's marginals
+   and second moments only, and on the latents the marginal samples were
+   drawn from.  Good scores from q and poor ones from the prior put the gap
+   in the layers above the pixels.
 
 ``--pixels continuous_bernoulli`` trains the digits model with
 continuous-Bernoulli pixels (``models/digits.py``): the model then sees
@@ -41,7 +48,8 @@ What it writes (in ``--out``): ``model.npz`` (trained weights),
 pixels in [0, 1]; the summary's ``sample_files`` names them),
 ``grids.png`` (10x10 sample grids of every generator), ``mixing.png``
 (autocorrelation of the classifier features against lag and the class of
-every sample of every chain, both modes), ``summary.json`` (all metrics,
+every sample of every chain, both modes), ``gap.png`` (where the samples
+lose quality, step 5), ``summary.json`` (all metrics,
 the mixing, settings and timings) and ``table.md`` (the comparison table).
 
 How long it takes: training (8000 presentations) is a few minutes of
@@ -61,7 +69,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -76,10 +83,16 @@ from hee_brian.analysis import generation as gen  # noqa: E402
 from hee_brian.analysis import plotting  # noqa: E402
 from hee_brian.datasets.digits import load_digits  # noqa: E402
 from hee_brian.errors import HEEParameterError  # noqa: E402
-from hee_brian.report import log  # noqa: E402
+from hee_brian.report import log, write_json  # noqa: E402
 from hee_brian.validation import as_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The latent-gap stage: its digits are inferred in this many streams at once,
+#: each shown for GAP_PRESENTATION tau_x, and the states after GAP_SETTLE tau_x
+#: of each are kept, one per tau_x (5 per digit, 2000 for 400 digits, of
+#: which latent_prior_gap scores n_samples).
+GAP_STREAMS, GAP_PRESENTATION, GAP_SETTLE = 40, 10, 5
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -119,6 +132,9 @@ def parse_args(argv=None):
     p.add_argument("--gibbs-steps", type=int, default=1000, help="RBM Gibbs steps per chain")
     p.add_argument("--ebm-iter", type=int, default=6000,
                    help="Langevin EBM training steps (0: no EBM baseline; it needs JAX)")
+    p.add_argument("--gap-images", type=int, default=400,
+                   help="training digits whose inferred latents locate the gap between the "
+                        "samples and the data (a multiple of %d; 0: skip)" % GAP_STREAMS)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpp_standalone")
     return p.parse_args(argv)
@@ -199,6 +215,9 @@ def generate(model, digits, mode, args):
         recording), marginal chains the samples themselves.
     step : float
         Time between consecutive states of ``chains``, in tau_x.
+    latents : ndarray, shape (n_samples, n_1)
+        The first latent layer at each sample's time (marginal mode: the
+        latents the sample was drawn from).
     wall_s : float
     """
     tau = model.tau_x
@@ -216,20 +235,60 @@ def generate(model, digits, mode, args):
         # an unrefined run are (the noise is counter-based, so they are those samples)
         n_burn = int(np.ceil(args.burn_in / args.spacing - 1e-9))
         burn_in = ((n_burn + 1) * fine - 1) * step
-    chains, t0 = [], time.perf_counter()
+    chains, latents, t0 = [], [], time.perf_counter()
     for c in range(args.chains):
-        x = model.generate(per * fine, mode=mode, burn_in=burn_in * tau,
-                           spacing=args.spacing / fine * tau, settle=args.settle * tau,
-                           temperature=args.temperature, observation=args.observation,
-                           seed=args.seed * 1000 + c)
+        x, rec = model.generate_with_recording(
+            per * fine, mode=mode, burn_in=burn_in * tau, spacing=args.spacing / fine * tau,
+            settle=args.settle * tau, temperature=args.temperature,
+            observation=args.observation, seed=args.seed * 1000 + c, layers=[1])
         chains.append(x)
+        latents.append(rec.x[1][-per * fine::fine])
         log(f"generate {mode}: chain {c + 1}/{args.chains} done "
             f"({time.perf_counter() - t0:.0f} s)")
     # back to pixels in [0, 1] (clipped, as every generator is)
     _, decode = pixel_codec(model, digits)
     chains = decode(np.array(chains))
     samples = chains[:, ::fine].reshape(-1, chains.shape[-1])[:args.n_samples]
-    return samples, chains, float(step), time.perf_counter() - t0
+    latents = np.concatenate(latents)[:args.n_samples]
+    return samples, chains, float(step), latents, time.perf_counter() - t0
+
+
+def posterior_latents(model, digits, args):
+    """The first latent layer sampled with ``--gap-images`` training digits clamped.
+
+    The aggregate posterior q(x_1): each digit is shown for
+    ``GAP_PRESENTATION`` tau_x in one of ``GAP_STREAMS`` streams, and the
+    states after ``GAP_SETTLE`` tau_x are kept, one per tau_x.
+
+    Returns
+    -------
+    ndarray, shape (gap_images * (GAP_PRESENTATION - GAP_SETTLE), n_1)
+    """
+    tau, n1 = model.tau_x, model.sizes[1]
+    idx = np.random.default_rng(args.seed).choice(len(digits.train), args.gap_images,
+                                                  replace=False)
+    encode, _ = pixel_codec(model, digits)
+    rec = model.infer(encode(digits.train[idx]),
+                      duration=args.gap_images // GAP_STREAMS * GAP_PRESENTATION * tau,
+                      presentation=GAP_PRESENTATION * tau, record_every=tau,
+                      streams=GAP_STREAMS, layers=[1], spikes=False,
+                      record_adaptation=False, seed=args.seed * 1000 + 999)
+    x1 = rec.x[1].reshape(len(rec.t), GAP_STREAMS, n1)
+    # record k is the state at k tau_x: the last GAP_SETTLE of each presentation
+    since_onset = np.arange(len(rec.t)) % GAP_PRESENTATION
+    return x1[since_onset >= GAP_SETTLE].reshape(-1, n1)
+
+
+def latents_to_pixels(model, digits):
+    """x_1 -> the pixel layer's conditional mean A'(W_1 phi(x_1) + b_0), in [0, 1].
+
+    What marginal generation returns for ``--observation mean``, given the
+    latents it drew.
+    """
+    _, decode = pixel_codec(model, digits)
+    fam, W, b = model.layers[0].family, model.weights[0], model.biases[0]
+    mean = fam.mean if fam.mean_is_vectorised() else np.vectorize(fam.mean)
+    return lambda x1: decode(mean(model.phi_fn.f(np.asarray(x1, dtype=float)) @ W.T + b))
 
 
 def _verdict(scores, key):
@@ -272,6 +331,56 @@ def _mixing_verdict(mixing):
             f"{j['spacing']:g} tau_x apart): {who} (+- is the s.e. over chains).")
 
 
+def _gap_verdict(gap, scores):
+    """One sentence: is it the pixel layer or the prior over x_1 that limits the samples."""
+    q, p, g = gap["posterior"], gap["prior"], gap["posterior, Gaussian"]
+    return (f"Where the gap is (one-hidden-layer features): the pixel layer's conditional "
+            f"mean on latents inferred from training digits scores {q['fd']:.2f} +- "
+            f"{q['fd_se']:.2f} (Gaussian baseline {scores['Gaussian']['fd']:.2f}), on the "
+            f"prior's latents {p['fd']:.2f} +- {p['fd_se']:.2f}, on a Gaussian with the "
+            f"inferred latents' mean and covariance {g['fd']:.2f} +- {g['fd_se']:.2f}: "
+            + ("the prior over x_1, not the pixel layer, limits the samples"
+               if p["fd"] - q["fd"] > 2 * np.hypot(p["fd_se"], q["fd_se"])
+               else "the prior over x_1 matches the inferred latents within error")
+            + f" (prior / inferred latent variance {gap['latent_variance_ratio']:.2f}, "
+            f"correlation of their pairwise covariances {gap['latent_covariance_corr']:.2f}).")
+
+
+def _gap_table(gap):
+    """The latent-gap scores as a markdown table."""
+    rows = ["| latents x_1 given to the pixel layer | FD (features) | FD (deep features) | "
+            "pixel variance |", "|---|---|---|---|"]
+    what = {"posterior": "inferred from training digits, q(x_1)",
+            "posterior, factorial": "q's marginals, each latent shuffled alone",
+            "posterior, Gaussian": "a Gaussian with q's mean and covariance",
+            "prior": "the model's prior (marginal generation)"}
+    for name, label in what.items():
+        r = gap[name]
+        rows.append(f"| {label} | {r['fd']:.2f} +- {r['fd_se']:.2f} | {r['fd_deep']:.2f} +- "
+                    f"{r['fd_deep_se']:.2f} | {r['pixel_variance']:.2f} |")
+    return "\n".join(rows) + "\n"
+
+
+def fig_gap(out, gap, scores):
+    """Frechet distances of the latent-gap sets, beside the baselines."""
+    import matplotlib.pyplot as plt
+
+    names = list(gen.GAP_SETS)
+    refs = {k: scores[k] for k in ("Gaussian", "held-out digits") if k in scores}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+    for ax, key, space in zip(axes, ("fd", "fd_deep"), ("one", "two")):
+        plotting.plot_score_bars(
+            [f"pixels from x_1: {n}" for n in names], [gap[n][key] for n in names],
+            [gap[n][key + "_se"] for n in names],
+            references={k: v[key] for k, v in refs.items()}, axes=ax,
+            xlabel=f"Frechet distance ({space}-hidden-layer features; bar: +- 1 bootstrap s.e.)")
+    axes[1].set_yticklabels([])
+    fig.suptitle("Where HEE's samples lose quality: the pixel layer's conditional mean "
+                 "given latents from the aggregate posterior q(x_1), from q's marginals or "
+                 "moments only, and from the prior", fontsize=9)
+    plotting.save_figure(fig, out / "gap.png", dpi=110, tight_layout=False)
+
+
 def fig_mixing(out, mixing, window=300.0):
     """Autocorrelation of classifier features against lag, and each chain's classes.
 
@@ -311,14 +420,6 @@ def _file_name(name):
     return "_".join("".join(c if c.isalnum() else " " for c in name).split())
 
 
-def _json_default(o):
-    if type(o) is np.ndarray:  # not a Brian2 Quantity (an ndarray too): those as text
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer, np.bool_)):
-        return o.item()
-    return str(o)
-
-
 def check_model(spec, args):
     """Refuse a ``--model`` this script cannot train, or ``--pixels`` it does not offer."""
     training = getattr(spec, "TRAINING", None)
@@ -343,6 +444,13 @@ def main(argv=None):
     check_model(spec, args)
     if args.ebm_iter < 0:
         raise HEEParameterError(f"--ebm-iter must be >= 0 (0: no EBM), got {args.ebm_iter}.")
+    kept = args.gap_images * (GAP_PRESENTATION - GAP_SETTLE)
+    if args.gap_images < 0 or args.gap_images % GAP_STREAMS or 0 < kept < args.n_samples:
+        raise HEEParameterError(
+            f"--gap-images must be 0 or a multiple of {GAP_STREAMS} giving at least "
+            f"--n-samples / {GAP_PRESENTATION - GAP_SETTLE} = "
+            f"{-(-args.n_samples // (GAP_PRESENTATION - GAP_SETTLE))} digits, got "
+            f"{args.gap_images}.")
     if args.ebm_iter:
         try:  # now, not after the training and generation
             import jax  # noqa: F401
@@ -354,10 +462,10 @@ def main(argv=None):
     digits = load_digits(args.source or spec.TRAINING.get("source", "sklearn"))
     model, train_info = train_or_load(args, digits, out)
 
-    samples, timings, chains = {}, {}, {}
+    samples, timings, chains, latents = {}, {}, {}, {}
     for mode in ("marginal", "joint"):
-        samples[f"HEE {mode}"], *chains[mode], timings[f"HEE {mode}"] = generate(
-            model, digits, mode, args)
+        samples[f"HEE {mode}"], *chains[mode], latents[mode], timings[f"HEE {mode}"] = \
+            generate(model, digits, mode, args)
 
     t0 = time.perf_counter()
     rbm = gen.train_rbm(digits.train, n_components=args.rbm_components, n_iter=args.rbm_iter,
@@ -400,8 +508,16 @@ def main(argv=None):
     c = mixing["joint"]["classes"][:, ::stride]
     mixing["joint"]["class_switches_per_common_spacing"] = float(
         np.mean(c[:, 1:] != c[:, :-1]) / (stride * mixing["joint"]["spacing"]))
+    gap = None
+    if args.gap_images:
+        t0 = time.perf_counter()
+        gap = gen.latent_prior_gap(clf, latents_to_pixels(model, digits),
+                                   posterior_latents(model, digits, args),
+                                   latents["marginal"], digits.train, deep_clf=deep,
+                                   n=args.n_samples, seed=args.seed)
+        timings["latent gap"] = time.perf_counter() - t0
     verdict = "\n".join([_verdict(scores, key) for key in ("fd", "fd_deep")]
-                         + [_mixing_verdict(mixing)])
+                         + [_mixing_verdict(mixing)] + ([_gap_verdict(gap, scores)] if gap else []))
     print(table + "\n" + verdict)
 
     (out / "samples").mkdir(exist_ok=True)
@@ -420,20 +536,21 @@ def main(argv=None):
         "scores": scores,
         "mixing": {mode: {k: v for k, v in m.items() if k != "classes"}
                    for mode, m in mixing.items()},
+        "latent_gap": gap,
         "sample_files": sample_files,
         "timings_s": timings,
         "verdict": verdict,
         "n_train": int(len(digits.train)),
         "n_heldout": int(len(digits.test)),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
+    write_json(out / "summary.json", summary)
     (out / "table.md").write_text(
         "Sample quality (pixels in [0, 1]; Frechet distances against the training digits' "
         "statistics, in the hidden-layer features of MLP classifiers with one (64) and two "
         f"(128, 64) hidden layers trained on the training digits; {args.n_samples} samples "
         "per generator; class switch rate: consecutive samples of a chain predicted as "
-        "different digits, about 0.9 for independent draws).\n\n" + table + "\n" + verdict
-        + "\n")
+        "different digits, about 0.9 for independent draws).\n\n" + table + "\n"
+        + (_gap_table(gap) + "\n" if gap else "") + verdict + "\n")
 
     axes = plotting.plot_sample_grids(
         list(samples.values()), digits.side,
@@ -442,7 +559,10 @@ def main(argv=None):
     plotting.save_figure(axes, out / "grids.png", dpi=120, tight_layout=False,
                          close=False, bbox_inches="tight")
     fig_mixing(out, mixing)
-    log(f"wrote {out}/summary.json, table.md, grids.png, mixing.png, samples/*.npy")
+    if gap:
+        fig_gap(out, gap, scores)
+    log(f"wrote {out}/summary.json, table.md, grids.png, mixing.png"
+        f"{', gap.png' if gap else ''}, samples/*.npy")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ What it writes (to ``--out``, default ``output/v1_receptive_fields``)
 ``model.npz`` (the trained, calibrated model), ``checkpoint_stage1.npz``
 and ``checkpoint.npz`` (an interrupted run resumes from them),
 ``summary.json`` (every number below, the timings and, per figure, the
-command that makes it), and the figures ``rf_grid.png`` (generative,
+command that makes it; a non-finite number is the string "nan", "inf" or
+"-inf", which :func:`hee_brian.report.read_json` reads back as a float),
+and the figures ``rf_grid.png`` (generative,
 STA and membrane-kernel fields), ``tuning_examples.png`` (orientation, SF and contrast tuning of
 example units with SEM error bars and fits), ``v1_distributions.png``
 (property distributions against V1 with scores), ``nx_ny.png``,
@@ -55,7 +57,6 @@ smoke run (4x4 patches).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -74,7 +75,7 @@ from hee_brian.analysis import tuning, variability  # noqa: E402
 from hee_brian.analysis import v1_protocol as vp  # noqa: E402
 from hee_brian.datasets import natural_images as ni  # noqa: E402
 from hee_brian.errors import HEEParameterError  # noqa: E402
-from hee_brian.report import log  # noqa: E402
+from hee_brian.report import log, write_json  # noqa: E402
 from hee_brian.validation import as_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,14 +142,6 @@ def parse_args(argv=None):
     ap.add_argument("--fresh", action="store_true",
                     help="delete existing checkpoints and train from scratch")
     return ap.parse_args(argv)
-
-
-def _json_default(o):
-    if isinstance(o, (np.floating, np.integer, np.bool_)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 def _median(v):
@@ -672,8 +665,7 @@ def main(argv=None):
         "timings_s": timings,
         "load_average": list(os.getloadavg()),
     }
-    with open(out / "summary.json", "w") as f:
-        json.dump(summary, f, indent=2, default=_json_default)
+    write_json(out / "summary.json", summary)
     log(f"done in {timings['total_s']:.0f} s: Gabor {good.mean():.0%}, STA "
         f"{np.mean(fits_sta['r2'] >= R2_THRESHOLD):.0%}; see {out / 'summary.json'}")
     return summary

@@ -20,6 +20,7 @@ Modules (everything is importable from ``hee_brian.analysis.plotting``)
   :func:`plot_onset_traces`;
 * ``sampling`` (posterior sampling): :func:`plot_posterior_comparison`,
   :func:`plot_autocorrelation`, :func:`plot_chain_classes`,
+  :func:`plot_score_bars`,
   :func:`plot_kl_vs_time`,
   :func:`plot_iat_histograms`, :func:`plot_sweep_map`,
   :func:`plot_adaptation_sweep`, :func:`plot_v1_speedup`,

@@ -12,6 +12,7 @@ __all__ = [
     "plot_posterior_comparison",
     "plot_autocorrelation",
     "plot_chain_classes",
+    "plot_score_bars",
     "plot_kl_vs_time",
     "plot_iat_histograms",
     "plot_sweep_map",
@@ -128,6 +129,39 @@ def plot_chain_classes(classes, spacing, axes=None, unit="tau_x", title=None, n_
     ax.set_xlabel(f"time ({unit})")
     if title:
         ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_score_bars(labels, values, errors=None, references=None, axes=None, xlabel="score"):
+    """Horizontal bars of one score per entry, with error bars and reference lines.
+
+    Parameters
+    ----------
+    labels : list of str
+        One per bar, drawn top to bottom.
+    values : array_like
+    errors : array_like, optional
+        Half-length of each error bar (e.g. one standard error).
+    references : dict, optional
+        ``{name: value}`` drawn as labelled vertical lines (baselines).
+    axes : Axes, optional
+    xlabel : str
+        The score and its error bars (axis label).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _new_axes(axes, figsize=(6, 0.5 * len(labels) + 1.5))
+    y = np.arange(len(labels))
+    ax.barh(y, values, xerr=errors, color="0.6", capsize=3)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    for k, (name, v) in enumerate((references or {}).items()):
+        ax.axvline(v, color=f"C{k}", ls="--", lw=1, label=f"{name}: {v:.2f}")
+    if references:
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlabel(xlabel, fontsize=9)
     return ax
 
 

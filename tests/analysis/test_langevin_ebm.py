@@ -5,6 +5,7 @@ The fast tests train a tiny model for a few steps on random binary images
 on the digits and run fresh Python processes.
 """
 import hashlib
+import inspect
 import os
 import subprocess
 import sys
@@ -33,9 +34,13 @@ def _x64(on):
     return enable_x64() if on else disable_x64()
 
 
+def _images():
+    return (np.random.default_rng(0).random((40, 16)) < 0.3).astype(float)
+
+
 @pytest.fixture(scope="module")
 def images():
-    return (np.random.default_rng(0).random((40, 16)) < 0.3).astype(float)
+    return _images()
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +181,7 @@ def test_langevin_drift_is_the_finite_difference_gradient_of_the_energy(tiny):
                                atol=1e-5 * np.abs(fd).max())
 
 
+# the tiny model of the fixtures, trained and hashed by the same code as above
 _SCRIPT = textwrap.dedent("""
     import hashlib, sys
     import numpy as np
@@ -183,17 +189,9 @@ _SCRIPT = textwrap.dedent("""
         import jax
         jax.config.update("jax_enable_x64", True)
     from hee_brian.analysis import langevin_ebm as le
-    images = (np.random.default_rng(0).random((40, 16)) < 0.3).astype(float)
-    ebm = le.train_langevin_ebm(images, seed=0, hidden=8, n_iter=3, batch_size=8,
-                                langevin_steps=3, buffer_size=16)
-    s = le.langevin_ebm_baseline(ebm, 20, seed=5)
-    h = hashlib.sha256()
-    for W, b in ebm.params:
-        h.update(np.ascontiguousarray(W).tobytes())
-        h.update(np.ascontiguousarray(b).tobytes())
-    h.update(ebm.buffer.tobytes())
-    h.update(s.tobytes())
-    print(h.hexdigest())
+""") + inspect.getsource(_images) + inspect.getsource(_digest) + textwrap.dedent(f"""
+    ebm = le.train_langevin_ebm(_images(), seed=0, **{TINY!r})
+    print(_digest(ebm, le.langevin_ebm_baseline(ebm, 20, seed=5)))
 """)
 
 

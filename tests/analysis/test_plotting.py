@@ -177,6 +177,17 @@ def test_chain_classes(given):
 
 
 @pytest.mark.parametrize("given", [False, True])
+def test_score_bars(given):
+    ax = plotting.plot_score_bars(["a", "b", "c"], [1.0, 2.0, 0.5], errors=[0.1, 0.2, 0.05],
+                                  references={"baseline": 1.5}, axes=_given() if given else None,
+                                  xlabel="Frechet distance")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert [p.get_width() for p in ax.patches] == [1.0, 2.0, 0.5]
+    assert ax.get_legend().get_texts()[0].get_text() == "baseline: 1.50"
+    assert ax.get_xlabel() == "Frechet distance"
+
+
+@pytest.mark.parametrize("given", [False, True])
 def test_autocorrelation_and_kl(given):
     lags = np.arange(20) * 1e-3
     ax = plotting.plot_autocorrelation(lags, [np.exp(-np.arange(20) / 5.0), np.ones(10)],

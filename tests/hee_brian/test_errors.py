@@ -66,3 +66,14 @@ def test_divergence_is_reported_when_it_happened_not_at_the_end_of_the_chunk(dev
     with pytest.raises(hb.SimulationDiverged) as err:
         _linear(device=device).infer(data, 16 * ms, presentation=2 * ms)
     assert 10e-3 <= err.value.time <= 10e-3 + 2 * m.dt_s, err.value.time
+
+
+def test_missing_optional_dependency_names_what_needs_it_and_how_to_install():
+    from hee_brian.errors import import_optional
+
+    json_, path = import_optional(("json", "os.path"), "unused")
+    assert json_ is sys.modules["json"] and path is os.path
+    with pytest.raises(ImportError, match="^the feature needs it: pip install it$") as info:
+        import_optional(("json", "hee_brian_no_such_module"),
+                        "the feature needs it: pip install it")
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)

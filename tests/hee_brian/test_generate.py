@@ -77,6 +77,27 @@ def test_generate_marginal_observation_mean(linear_gaussian):
     assert p_cov > P_MIN and p_mean > P_MIN, (p_cov, p_mean)
 
 
+@pytest.mark.slow
+def test_generate_records_the_latents_each_sample_was_drawn_from():
+    # marginal mode holds x_1 while layer 0 settles, so the recorded x_1 gives the
+    # recorded eta_0 = W_1 x_1 + b_0, and the mean s0^2 eta_0, to rounding; given x_2
+    # the recorded x_1 is N(W_2 x_2 + b_1, I) (s1 = 1): its standardised residuals
+    # pass the likelihood-ratio test of N(0, I)
+    rng = np.random.default_rng(3)
+    model = hb.HEEModel([hb.Layer(16, "gaussian", sigma=0.5), hb.Layer(8, "gaussian"),
+                         hb.Layer(4, "gaussian")], tau_x=10 * ms, device="cpp_standalone",
+                        seed=2)
+    model.set_weights(W=[rng.normal(0, 0.4, (16, 8)), rng.normal(0, 0.4, (8, 4))],
+                      b=[rng.normal(0, 0.5, n) for n in (16, 8, 4)])
+    (W1, W2), (b0, b1, _) = model.weights, model.biases
+    x, rec = model.generate_with_recording(N, mode="marginal", observation="mean", seed=14,
+                                           layers=[1, 2])
+    x1, x2 = rec.x[1][-N:], rec.x[2][-N:]
+    np.testing.assert_allclose(0.25 * (x1 @ W1.T + b0), x, atol=1e-12)
+    p_cov, p_mean = _lr_statistics(x1 - (x2 @ W2.T + b1), np.zeros(8), np.eye(8))
+    assert p_cov > P_MIN and p_mean > P_MIN, (p_cov, p_mean)
+
+
 def test_generate_rejects_bad_arguments():
     model = hb.HEEModel([hb.Layer(4, "gaussian", sigma=0.5), hb.Layer(2, "gaussian")],
                         device="runtime", seed=0)
@@ -88,3 +109,6 @@ def test_generate_rejects_bad_arguments():
         model.generate(10, burn_in=5)
     with pytest.raises(hb.HEEParameterError, match="observation"):
         model.generate(10, observation="expected")
+    for layers in ([0], [2], ["1"]):  # only latent layers 1..L, as integers
+        with pytest.raises(hb.HEEParameterError, match="layers must list latent layers 1..1"):
+            model.generate_with_recording(10, layers=layers)

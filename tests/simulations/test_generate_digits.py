@@ -1,11 +1,12 @@
 """Smoke test of simulations/generate_digits.py at toy sizes (slow: compiles 3 networks)."""
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from hee_brian.report import read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,13 +17,13 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
     cmd = [sys.executable, str(ROOT / "simulations" / "generate_digits.py"), "--out", str(tmp_path),
            "--n-presentations", "20", "--n-samples", "30", "--chains", "1", "--burn-in", "2",
            "--spacing", "1", "--settle", "1", "--mixing-steps", "2", "--gibbs-steps", "5",
-           "--rbm-iter", "2", "--ebm-iter", "20"]
+           "--rbm-iter", "2", "--ebm-iter", "20", "--gap-images", "40"]
     if pixels is not None:
         cmd += ["--pixels", pixels]
     subprocess.run(cmd, check=True, capture_output=True, timeout=600)
-    for name in ("model.npz", "summary.json", "table.md", "grids.png", "mixing.png"):
+    for name in ("model.npz", "summary.json", "table.md", "grids.png", "mixing.png", "gap.png"):
         assert (tmp_path / name).exists(), name
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = read_json(tmp_path / "summary.json")
     assert set(summary["scores"]) >= {"HEE marginal", "HEE joint", "RBM (PCD) binary",
                                       "Langevin EBM (short-run)", "Gaussian",
                                       "held-out digits"}
@@ -43,6 +44,12 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
     assert mixing["marginal"]["spacing"] == pytest.approx(3.0)
     for m in mixing.values():
         assert m["acf"][0] == pytest.approx(1.0) and 0 < m["ess"] <= m["n_draws"] * 2
+    # the latents recorded with the marginal samples are the ones they were drawn from:
+    # the pixel layer's mean given them is the samples, so the same Frechet distance
+    gap = summary["latent_gap"]
+    assert list(gap)[:4] == ["posterior", "posterior, factorial", "posterior, Gaussian", "prior"]
+    assert gap["prior"]["fd"] == pytest.approx(summary["scores"]["HEE marginal"]["fd"], rel=1e-9)
+    assert "| the model's prior (marginal generation) |" in table
     if pixels is None:
         # the scored joint samples are every 2nd state of the finer chains: the samples
         # of a run recorded once per --spacing (same model, loaded from model.npz)
@@ -52,7 +59,7 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
         cmd[cmd.index("--out") + 1] = str(coarse)
         cmd[cmd.index("--mixing-steps") + 1] = "1"
         subprocess.run(cmd, check=True, capture_output=True, timeout=600)
-        again = json.loads((coarse / "summary.json").read_text())["sample_files"]
+        again = read_json(coarse / "summary.json")["sample_files"]
         np.testing.assert_array_equal(np.load(coarse / again["HEE joint"]),
                                       np.load(tmp_path / files["HEE joint"]))
 
@@ -61,6 +68,8 @@ def test_generate_digits_writes_table_summary_and_grids(tmp_path, pixels):
     (["--model", "demo"], "no TRAINING defaults"),
     (["--model", "v1"], "no TRAINING defaults"),
     (["--ebm-iter", "-1"], "--ebm-iter must be >= 0"),
+    (["--gap-images", "50"], "--gap-images must be 0 or a multiple of 40"),
+    (["--gap-images", "40", "--n-samples", "300"], "at least .* 60 digits, got 40"),
 ])
 def test_bad_model_or_options_are_refused_before_anything_runs(tmp_path, script, argv, match):
     from hee_brian.errors import HEEParameterError

@@ -2,10 +2,10 @@
 standalone projects): the quick hierarchical variant runs the whole session
 end to end and writes every output.  (Resuming from the checkpoints is
 HEEModel.learn's job and is tested with it.)"""
-import json
-
 import numpy as np
 import pytest
+
+from hee_brian.report import read_json
 
 
 @pytest.mark.slow
@@ -19,7 +19,7 @@ def test_quick_variant_end_to_end(tmp_path, script):
                  "rf_grid.png", "traces.png", "nx_ny.png", "tuning_examples.png",
                  "v1_distributions.png", "fano.png", "variability.png", "second_layer.png"):
         assert (tmp_path / name).exists(), name
-    s = json.loads((tmp_path / "summary.json").read_text())
+    s = read_json(tmp_path / "summary.json")  # non-finite numbers back from "nan" strings
     assert s["patches_presented"] == 1024
     g = s["gabor"]
     assert 0.0 <= g["fraction_generative"] <= 1.0 and g["initial_dictionary"] == "random"
